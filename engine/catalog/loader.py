@@ -295,7 +295,7 @@ class _CrossCheck:
                     self.ref(doc, (kind, i, "metric"), g.metric, reg.ids(), "metric id")
                     for j, r in enumerate(g.roles):
                         self.ref(doc, (kind, i, "roles", j), r, p.role_ids, "role")
-                    if g.compare_to == BenchmarkKind.industry and g.metric not in self._industry:
+                    if BenchmarkKind.industry in (g.compare_to or []) and g.metric not in self._industry:
                         self.err(doc, (kind, i, "compare_to"),
                                  "compares with the industry figure, but thresholds.yaml gives none "
                                  "for this metric", value=g.metric)
@@ -309,6 +309,11 @@ class _CrossCheck:
                     self.err(doc, ("behaviour", i, "explains"),
                              "explains nothing: none of these performance gaps applies to its roles",
                              value=g.id)
+                for j, other in enumerate(g.masked_by):
+                    if self.ref(doc, ("behaviour", i, "masked_by", j), other, list(behav),
+                                "behaviour gap") and other == g.id:
+                        self.err(doc, ("behaviour", i, "masked_by", j), "a gap cannot mask itself",
+                                 value=other)
         return perf, behav
 
     @property

@@ -44,8 +44,9 @@ class Catalog:
     def gaps(self) -> dict[str, PerformanceGap]:
         return {**self.performance_gaps, **self.behaviour_gaps}
 
-    def benchmark_of(self, gap: PerformanceGap) -> BenchmarkKind:
-        return gap.compare_to or self.thresholds.benchmark
+    def benchmarks_of(self, gap: PerformanceGap) -> list[BenchmarkKind]:
+        """The benchmarks a gap compares with, in order of preference."""
+        return list(gap.compare_to) if gap.compare_to else [self.thresholds.benchmark]
 
     def direction_of(self, gap: PerformanceGap) -> Direction:
         if gap.direction is not None:

@@ -155,14 +155,23 @@ class PerformanceGap(Spec):
     title: Title
     metric: str
     roles: list[Id] = Field(min_length=1)
-    compare_to: BenchmarkKind | None = None
+    # the benchmark, or benchmarks in order of preference: the first a rep has is used
+    # (e.g. [plan, team_median]: the rep's own goal where set, else the team)
+    compare_to: list[BenchmarkKind] | None = None
     direction: Direction | None = None
     min_gap: float | None = Field(None, ge=0, le=1)
     description: str = ""
 
+    @field_validator("compare_to", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        return [v] if isinstance(v, str) else v
+
 
 class BehaviourGap(PerformanceGap):
     explains: list[Id] = Field(min_length=1)
+    # behaviour gaps that, when found too, explain this one away (a symptom, not a cause)
+    masked_by: list[Id] = []
 
 
 class GapsFile(Spec):

@@ -10,6 +10,7 @@ import csv
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -97,5 +98,7 @@ def _parquet_as_text(table: pa.Table, spec: FileSpec) -> pa.Table:
                                             Kind.activity_type, Kind.period, Kind.metric) \
                 and (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
             arr = arr.cast(pa.string())   # numeric ids in Parquet are still ids
+        if pa.types.is_string(arr.type):
+            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)  # empty = missing, as in CSV
         cols.append(arr)
     return pa.table(cols, names=table.column_names)

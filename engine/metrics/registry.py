@@ -13,7 +13,7 @@ from typing import Iterable
 from ..catalog.specs import Pipeline
 
 
-class TestKind(str, Enum):
+class SampleKind(str, Enum):
     proportion = "proportion"  # k of n: beta-binomial against the team
     count = "count"            # events in the window: negative binomial / Poisson
     ratio = "ratio"            # a per b: tested as the proportion b/a
@@ -27,7 +27,7 @@ class MetricDef:
     title: str
     unit: str              # currency, share, count, ratio, days, minutes
     higher_is_better: bool
-    test: TestKind
+    test: SampleKind
     window: str            # activity, results, closed, velocity, pipeline
     description: str
     params: tuple[str, ...] = ()
@@ -83,57 +83,57 @@ class MetricRegistry:
 
 def _loss_share(reason: str) -> MetricDef:
     return MetricDef(f"loss_share.{reason}", "loss_share", f"Losses: {reason.replace('_', ' ')}",
-                     "share", False, TestKind.proportion, "closed",
+                     "share", False, SampleKind.proportion, "closed",
                      f"share of lost opportunities lost for {reason.replace('_', ' ')}", (reason,))
 
 
 def _enumerate(p: Pipeline, extra_loss_reasons: Iterable[str]) -> Iterable[MetricDef]:
-    yield MetricDef("revenue", "revenue", "Revenue", "currency", True, TestKind.amount, "results",
+    yield MetricDef("revenue", "revenue", "Revenue", "currency", True, SampleKind.amount, "results",
                     "sum of amount of opportunities won in the window")
-    yield MetricDef("win_rate", "win_rate", "Win rate", "share", True, TestKind.proportion, "closed",
+    yield MetricDef("win_rate", "win_rate", "Win rate", "share", True, SampleKind.proportion, "closed",
                     "won / (won + lost), opportunities closed in the window")
     yield MetricDef("avg_deal_size", "avg_deal_size", "Average deal size", "currency", True,
-                    TestKind.amount, "closed", "mean amount of won opportunities")
-    yield MetricDef("cycle_days", "cycle_days", "Sales cycle", "days", False, TestKind.amount,
+                    SampleKind.amount, "closed", "mean amount of won opportunities")
+    yield MetricDef("cycle_days", "cycle_days", "Sales cycle", "days", False, SampleKind.amount,
                     "closed", "mean days from created to close, won opportunities")
     yield MetricDef("pipeline_value", "pipeline_value", "Open pipeline", "currency", True,
-                    TestKind.amount, "pipeline",
+                    SampleKind.amount, "pipeline",
                     "sum of amount of open opportunities expected to close in the horizon")
     yield MetricDef("pipeline_coverage", "pipeline_coverage", "Pipeline coverage", "ratio", True,
-                    TestKind.amount, "pipeline",
+                    SampleKind.amount, "pipeline",
                     "open pipeline in the horizon divided by the month's revenue target")
     yield MetricDef("opportunities_created", "opportunities_created", "Opportunities created",
-                    "count", True, TestKind.count, "results",
+                    "count", True, SampleKind.count, "results",
                     "opportunities created (owned or sourced) in the window")
     for s in p.stage_ids:
         yield MetricDef(f"stage_conversion.{s}", "stage_conversion", f"{_title(p, s)} conversion",
-                        "share", True, TestKind.proportion, "closed",
+                        "share", True, SampleKind.proportion, "closed",
                         f"share of closed opportunities that reached {s} and went on to the next stage",
                         (s,))
     for a in p.activity_types:
-        yield MetricDef(f"activity.{a.id}", "activity", a.title, "count", True, TestKind.count,
+        yield MetricDef(f"activity.{a.id}", "activity", a.title, "count", True, SampleKind.count,
                         "activity", f"count of {a.id} activities in the window", (a.id,))
     chain = p.prospecting_funnel
     for i, a in enumerate(chain):
         for b in chain[i + 1:]:
             yield MetricDef(f"efficiency.{a}.{b}", "efficiency",
                             f"{_act(p, a)} per {_act(p, b, singular=True)}", "ratio", False,
-                            TestKind.ratio, "activity", f"count of {a} per {b} in the window", (a, b))
-    yield MetricDef("talk_minutes", "talk_minutes", "Talk time", "minutes", True, TestKind.count,
+                            SampleKind.ratio, "activity", f"count of {a} per {b} in the window", (a, b))
+    yield MetricDef("talk_minutes", "talk_minutes", "Talk time", "minutes", True, SampleKind.count,
                     "activity", "sum of duration_minutes of phone activities in the window")
     for reason in dict.fromkeys([*p.loss_reasons, *extra_loss_reasons]):
         yield _loss_share(reason)
     for s in p.stage_ids:
         yield MetricDef(f"days_in_stage.{s}", "days_in_stage", f"Days in {_title(p, s).lower()}",
-                        "days", False, TestKind.amount, "velocity",
+                        "days", False, SampleKind.amount, "velocity",
                         f"median days spent in {s} (velocity)", (s,))
-    yield MetricDef("at_risk.count", "at_risk", "At-risk deals", "count", False, TestKind.amount,
+    yield MetricDef("at_risk.count", "at_risk", "At-risk deals", "count", False, SampleKind.amount,
                     "pipeline", "open opportunities that are stalled or out of line with won deals")
     yield MetricDef("at_risk.stalled_share", "at_risk", "Stalled share of open deals", "share", False,
-                    TestKind.proportion, "pipeline",
+                    SampleKind.proportion, "pipeline",
                     "share of open opportunities longer in their stage than most won deals were")
     yield MetricDef("at_risk.effort_share", "at_risk", "Effort on at-risk deals", "share", False,
-                    TestKind.proportion, "pipeline",
+                    SampleKind.proportion, "pipeline",
                     "share of the activities logged on open opportunities spent on at-risk ones")
 
 
@@ -142,7 +142,5 @@ def _title(p: Pipeline, stage: str) -> str:
 
 
 def _act(p: Pipeline, a: str, singular: bool = False) -> str:
-    title = next(t.title for t in p.activity_types if t.id == a)
-    if singular and title.endswith("s"):
-        title = title[:-1]
-    return title if not singular else title.lower()
+    """'Calls' as a title; the id in words ('meeting scheduled') after 'per'."""
+    return a.replace("_", " ") if singular else next(t.title for t in p.activity_types if t.id == a)

@@ -1,0 +1,168 @@
+"""Outputs of the CLI and the API: strict JSON documents and readable text tables."""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .catalog.specs import BenchmarkKind, Pipeline, Thresholds
+from .goals import goal_progress
+from .metrics.table import MetricTable
+
+K = BenchmarkKind
+# the three benchmarks of the contract, then the others
+BENCHMARK_KEYS = {K.team_median: "team", K.division_median: "division", K.company_median: "company",
+                  K.team_top_quartile: "team_top_quartile",
+                  K.company_top_quartile: "company_top_quartile", K.industry: "industry",
+                  K.plan: "plan"}
+
+
+def clean(x: Any) -> Any:
+    """A value fit for strict JSON: numpy scalars unwrapped, NaN and inf as null."""
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        f = float(x)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(x, (pd.Timestamp, np.datetime64)):
+        ts = pd.Timestamp(x)
+        return None if pd.isna(ts) else ts.date().isoformat()
+    return x
+
+
+def dumps(doc: Any, indent: int | None = None) -> str:
+    """Strict JSON (no NaN, no Infinity): refuses rather than writes invalid JSON."""
+    return json.dumps(clean(doc), indent=indent, allow_nan=False, ensure_ascii=False)
+
+
+def _round(x: float | None, nd: int = 4) -> float | None:
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return None
+    return round(float(x), nd)
+
+
+def funnel_rows(counts: np.ndarray, stages: Iterable[str]) -> list[dict]:
+    """The funnel of the contract: count, conversion to next, conversion from top."""
+    counts = np.asarray(counts, dtype=float)
+    stages = list(stages)
+    top = counts[0] if len(counts) else 0
+    rows = []
+    for i, s in enumerate(stages):
+        nxt = counts[i + 1] / counts[i] if i + 1 < len(counts) and counts[i] > 0 else None
+        rows.append({"stage": s, "count": int(counts[i]),
+                     "conversion_to_next": _round(nxt, 3),
+                     "conversion_from_top": _round(counts[i] / top, 3) if top > 0 else None})
+    return rows
+
+
+def rep_indices(table: MetricTable, rep: str | None) -> np.ndarray:
+    if rep is None:
+        return np.arange(len(table.reps))
+    hit = np.flatnonzero(table.reps["rep_id"].to_numpy() == rep)
+    return hit
+
+
+def metrics_document(table: MetricTable, benchmarks: dict, pipeline: Pipeline,
+                     thresholds: Thresholds, rep: str | None = None) -> dict:
+    """`fairway metrics --json`: metrics per rep with their benchmarks (data contract 4)."""
+    stages = pipeline.all_stages
+    ids = table.metric_ids
+    value, n, bound = table.value.to_numpy(), table.n.to_numpy(), table.bound.to_numpy()
+    bench = {key: benchmarks[k].to_numpy() for k, key in BENCHMARK_KEYS.items()}
+    progress = goal_progress(table, thresholds)
+    reps = []
+    for i in rep_indices(table, rep):
+        r = table.reps.iloc[i]
+        metrics = {}
+        for j, m in enumerate(ids):
+            entry = {"value": _round(value[i, j], 6), "n": _round(n[i, j], 3)}
+            if bound[i, j]:
+                entry["lower_bound"] = True
+            metrics[m] = entry
+        doc = {"rep_id": r["rep_id"], "name": r["name"], "role": r["role"], "team": r["team"],
+               "division": r["division"], "manager": r["manager"], "metrics": metrics,
+               "funnel": funnel_rows(table.funnel[i], stages),
+               "benchmarks": {key: {m: _round(b[i, j], 6) for j, m in enumerate(ids)
+                                    if not np.isnan(b[i, j])}
+                              for key, b in bench.items()},
+               "goals": progress.get(i, {})}
+        reps.append(doc)
+    return {"period": table.period.label, "as_of": table.period.as_of.date().isoformat(),
+            "reps": reps}
+
+
+def text_table(rows: list[list[Any]], header: list[str]) -> str:
+    """A plain aligned table (numbers right-aligned)."""
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[k]) for r in cells)) if cells else len(h) for k, h in enumerate(header)]
+    numeric = [all(_numeric(r[k]) for r in cells if r[k]) for k in range(len(header))]
+
+    def line(vals):
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric)).rstrip()
+    out = [line(header), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def _numeric(text: str) -> bool:
+    t = text.replace(",", "").replace("%", "").replace("$", "").replace("≥", "").strip()
+    try:
+        float(t)
+        return True
+    except ValueError:
+        return t in ("n/a", "-")
+
+
+def metrics_text(table: MetricTable, benchmarks: dict, pipeline: Pipeline, rep: str | None = None) -> str:
+    """A readable summary: one line per rep with the figures of their role."""
+    reg = table.registry
+    by_kind = {
+        "closing": ["revenue", "win_rate", "avg_deal_size", "cycle_days", "pipeline_value",
+                    *[f"stage_conversion.{s}" for s in pipeline.stage_ids]],
+        "prospecting": ["opportunities_created", *[f"activity.{t}" for t in pipeline.prospecting_funnel],
+                        *[f"efficiency.{a}.{b}" for a, b in zip(pipeline.prospecting_funnel,
+                                                               pipeline.prospecting_funnel[1:])],
+                        "talk_minutes"],
+    }
+    team_med = benchmarks[K.team_median]
+    parts = [f"Period {table.period.label} (data as of {table.period.as_of.date().isoformat()})"]
+    idx = rep_indices(table, rep)
+    for role in pipeline.roles:
+        sel = [i for i in idx if table.reps.at[i, "role"] == role.id]
+        if not sel:
+            continue
+        cols = [m for m in by_kind[role.kind.value] if m in table.value.columns]
+        header = ["rep", "name", "team"] + [_short(reg.get(m).title) for m in cols]
+        rows = []
+        for i in sel:
+            r = table.reps.iloc[i]
+            rows.append([r["rep_id"], r["name"], r["team"]] +
+                        [_fmt(reg.get(m), table.value.at[i, m], table.bound.at[i, m], pipeline.currency)
+                         for m in cols])
+        first = sel[0]
+        teams = sorted({table.reps.at[i, "team"] for i in sel})
+        if len(teams) == 1:
+            rows.append(["", "team median", teams[0]] +
+                        [_fmt(reg.get(m), team_med.at[first, m], False, pipeline.currency) for m in cols])
+        parts.append(f"\n{role.title}s ({role.id})\n" + text_table(rows, header))
+    return "\n".join(parts)
+
+
+def _short(title: str) -> str:
+    return title.replace(" conversion", " conv").replace("Technical fit", "Tech fit")
+
+
+def _fmt(d, v, bound, currency) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    text = d.format(float(v), currency)
+    return ("≥" + text) if bound else text

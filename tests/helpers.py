@@ -1,0 +1,30 @@
+"""Small helpers shared by tests: write a dataset folder from rows."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+HEADERS = {
+    "reps": ["rep_id", "name", "role", "team", "division", "manager"],
+    "opportunities": ["opportunity_id", "rep_id", "created_date", "status", "stage", "amount",
+                      "close_date", "loss_reason", "source_rep_id"],
+    "stage_history": ["opportunity_id", "stage", "entered_date"],
+    "activities": ["rep_id", "date", "type", "duration_minutes", "opportunity_id"],
+    "goals": ["rep_id", "period", "metric", "target"],
+}
+
+
+def write_dataset(folder: Path, **tables: list[dict]) -> Path:
+    """Write each table (a list of row dicts) as <name>.csv with the contract's header."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        present = {k for row in rows for k in row}
+        header = [h for h in HEADERS.get(name, []) if h in present]
+        for row in rows:
+            header += [k for k in row if k not in header]
+        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=header)
+            w.writeheader()
+            for row in rows:
+                w.writerow(row)
+    return folder

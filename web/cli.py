@@ -1,0 +1,165 @@
+"""The `fairway` command: a Flask group whose data commands are thin wrappers
+over engine functions (they need no app), plus the app's own `run` and `demo`.
+
+Exit codes: 0 success, 1 the input was refused (every reason on stderr), 2 usage.
+"""
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup
+
+from engine import __version__
+from engine.catalog import Catalog, load_catalog
+from engine.errors import FairwayError, ProblemsError
+from engine.progress import terminal_progress
+
+
+class Exit(IntEnum):
+    OK = 0
+    REFUSED = 1
+    USAGE = 2
+
+
+def _create_app():
+    from web import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             help="fairway: find the one thing to coach each rep this month.")
+@click.version_option(__version__, prog_name="fairway")
+def cli():
+    pass
+
+
+def refuse(err: ProblemsError) -> None:
+    """Print every problem on stderr and exit 1."""
+    click.echo(err.summary(), err=True)
+    sys.exit(Exit.REFUSED)
+
+
+def usage(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(Exit.USAGE)
+
+
+def catalog_option(f):
+    return click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="A catalog folder (rules/ and learning_library/) "
+                        "to use in place of the shipped one.")(f)
+
+
+def get_catalog(catalog_dir: Path | None) -> Catalog:
+    try:
+        return load_catalog(catalog_dir)
+    except ProblemsError as err:
+        refuse(err)
+        raise  # unreachable
+
+
+dataset_arg = click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+
+
+def load_or_refuse(dataset: Path, catalog: Catalog):
+    from engine.dataset import load_dataset
+    try:
+        return load_dataset(dataset, catalog.pipeline, progress=terminal_progress())
+    except ProblemsError as err:
+        refuse(err)
+
+
+def warn(messages) -> None:
+    for m in messages:
+        click.echo(f"warning: {m}", err=True)
+
+
+# --------------------------------------------------------------------------- validate
+
+@cli.command("validate", with_appcontext=False)
+@dataset_arg
+@catalog_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def validate_cmd(dataset: Path, catalog_dir: Path | None, as_json: bool):
+    """Check DATASET against the data contract; list every problem."""
+    from engine.report import dumps
+    catalog = get_catalog(catalog_dir)
+    ds = load_or_refuse(dataset, catalog)
+    warn(ds.warnings)
+    s = ds.summary()
+    if as_json:
+        click.echo(dumps({"valid": True, **s}, indent=2))
+        return
+    roles = ", ".join(f"{n} {r}" for r, n in s["roles"].items())
+    click.echo(f"{dataset}: valid")
+    click.echo(f"  {s['reps']} reps ({roles}) in {s['teams']} teams, {s['divisions']} divisions")
+    click.echo(f"  dates {s['first_date']} to {s['last_date']}")
+    for stem, rows in s["rows"].items():
+        click.echo(f"  {stem}: {rows:,} rows")
+
+
+# --------------------------------------------------------------------------- metrics
+
+def _period_and_rep(ds, period, rep):
+    if rep is not None and rep not in set(ds.reps["rep_id"]):
+        usage(f"no rep {rep!r} in the dataset")
+
+
+@cli.command("metrics", with_appcontext=False)
+@dataset_arg
+@click.option("--period", metavar="YYYY-MM", help="The month to review (default: the latest month with data).")
+@click.option("--rep", metavar="ID", help="Only this rep.")
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
+@catalog_option
+def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool,
+                catalog_dir: Path | None):
+    """Metrics of every rep, with team, division and company benchmarks."""
+    from engine.benchmarks import compute_benchmarks
+    from engine.metrics.compute import compute_metrics
+    from engine.report import dumps, metrics_document, metrics_text
+    catalog = get_catalog(catalog_dir)
+    ds = load_or_refuse(dataset, catalog)
+    _period_and_rep(ds, period, rep)
+    try:
+        table = compute_metrics(ds, catalog.pipeline, catalog.thresholds, period)
+    except FairwayError as err:
+        usage(str(err))
+    bench = compute_benchmarks(table, catalog.thresholds)
+    if as_json:
+        click.echo(dumps(metrics_document(table, bench, catalog.pipeline, catalog.thresholds, rep)))
+    else:
+        click.echo(metrics_text(table, bench, catalog.pipeline, rep))
+
+
+# --------------------------------------------------------------------------- demo data
+
+@cli.command("demo-data", with_appcontext=False)
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--reps", default=40, show_default=True, type=click.IntRange(4, 20000))
+@click.option("--months", default=12, show_default=True, type=click.IntRange(2, 36))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--end", metavar="YYYY-MM", help="The last month generated (default: last month).")
+@click.option("--planted", default=0.3, show_default=True, type=click.FloatRange(0, 0.5),
+              help="Share of reps given one planted deficiency.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@catalog_option
+def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None, planted: float,
+                  fmt: str, catalog_dir: Path | None):
+    """Generate a realistic demo org into OUT, with a ground-truth file of planted gaps."""
+    from engine.demo_org import generate_org, write_org
+    catalog = get_catalog(catalog_dir)
+    if out.exists() and any(out.iterdir()):
+        usage(f"{out} exists and is not empty")
+    org = generate_org(catalog.pipeline, reps=reps, months=months, seed=seed, end=end,
+                       planted_share=planted)
+    rows = write_org(org, out, fmt=fmt)
+    click.echo(f"{out}: demo org of {reps} reps, {months} months to {org.end} (seed {seed})")
+    for name, count in rows.items():
+        click.echo(f"  {name}: {count:,} rows")
+
+
+def main():  # pragma: no cover - console entry point
+    cli(prog_name="fairway")
