@@ -34,20 +34,20 @@ WARMUP_MONTHS = 3        # simulated before the window, so pipelines are full on
 HORIZON_DAYS = 800       # calendar days after the window: room for expected close dates
 MAX_STAGE_DAYS = 100     # business days; four stages stay inside the horizon
 SEASON = np.array([0.95, 1.0, 1.05, 1.0, 1.0, 0.95, 0.9, 0.75, 1.05, 1.05, 0.95, 0.75])  # Jan..Dec
-PRESENCE = 0.94          # share of working days a rep is at work (leave, sickness, training)
+PRESENCE = 0.92          # share of weekdays a rep works (public holidays, leave, sickness)
 RECENT_HIRES = 0.05      # share of reps who join during the first third of the window
 REP_SPREAD = 0.07        # healthy reps' natural variation (relative sd) in volumes and rates
 TEAM_SPREAD = 0.04       # teams' variation in volume, which their goals follow
 
-BDR_CALLS, BDR_EMAILS = 38.0, 5.0    # per working day
+BDR_CALLS, BDR_EMAILS = 38.0, 3.0    # per working day, at a season level of 1
 BDR_CONNECT_RATE = 1 / 9             # connects per call
 BOOK_RATE = 1 / 6                    # meetings scheduled per connect
 HELD_RATE = 0.8                      # meetings held per meeting scheduled
 OPP_RATE = 0.55                      # opportunities per meeting held
 MEETING_LAG = (1, 8)                 # business days from booking to the meeting, [low, high)
-ISR_CALLS, ISR_EMAILS = 15.0, 3.0
+ISR_CALLS, ISR_EMAILS = 11.0, 2.0
 ISR_CONNECT_RATE = 0.25
-ISR_OPPS = 0.58                      # opportunities an ISR takes on per working day, sourced or own
+ISR_OPPS = 0.66                      # opportunities an ISR takes on per working day, sourced or own
 MIN_OWN_SHARE = 0.3                  # every ISR sources at least this share of their opportunities
 EXTRA_MEETINGS = 0.4                 # meetings held in a stage besides the one that opens it
 UNANSWERED_MINUTES = (0.3, 1.5)
@@ -55,7 +55,7 @@ TALK_MINUTES = (5.0, 0.5, 2.0, 12.0)  # connected call: lognormal median, sigma,
 
 DEFAULT_CONVERSION, DEFAULT_STAGE_DAYS = 0.75, 8   # for stages the tables below do not name
 CONVERSION = {"discovery": 0.70, "demo": 0.80, "technical_fit": 0.80, "proposal": 0.70}
-STAGE_DAYS = {"discovery": 6, "demo": 8, "technical_fit": 10, "proposal": 12}  # median, business days
+STAGE_DAYS = {"discovery": 6, "demo": 8, "technical_fit": 10, "proposal": 12}  # median workdays
 STAGE_SIGMA = 0.6
 CONVERSION_SPREAD = 0.025            # absolute sd of a healthy rep's stage conversion
 DEAL_MEDIAN, DEAL_SIGMA, MIN_DEAL = 20_000.0, 0.7, 500
@@ -136,7 +136,6 @@ class DemoOrg:
     end: str                      # 'YYYY-MM', the last full month generated
 
 
-
 # ------------------------------------------------------------------ internal shapes
 @dataclass(frozen=True)
 class _Calendar:
@@ -159,7 +158,7 @@ class _People:
     start: np.ndarray        # per rep: index of the first business day worked
     recent: np.ndarray       # per rep: joined during the window
     team_level: np.ndarray   # per team: volume level, which its goals follow
-    served_by: np.ndarray    # per team: the BDR team whose meetings an ISR team takes, -1 for BDR teams
+    served_by: np.ndarray    # per ISR team: the BDR team whose meetings it takes (BDR teams: -1)
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ class _Rates:
 class _Deals:
     owner: np.ndarray        # rep number
     source: np.ndarray       # the prospector's rep number, -1 for a closer's own
-    entered: np.ndarray      # deals x (stages + won): business day each stage is (or would be) entered
+    entered: np.ndarray      # deals x (stages + won): day each stage is, or would be, entered
     furthest: np.ndarray     # furthest stage the deal will reach (number of stages = won)
     close: np.ndarray        # business day of the decision, in the future for open deals
     amount: np.ndarray       # deal value, whole hundreds
@@ -236,14 +235,14 @@ def _last_complete_month() -> str:
 
 def _check_args(pipeline: Pipeline, reps: int, months: int, end: str, share: float):
     """Refuse arguments and pipelines the simulation cannot honour."""
-    if reps < 20:
-        raise ValueError("reps must be at least 20 (two divisions of a BDR and an ISR team)")
-    if not 3 <= months <= 36:
-        raise ValueError("months must be between 3 and 36")
+    if reps < 10:
+        raise ValueError("reps must be at least 10 (a BDR team and an ISR team of five)")
+    if not 2 <= months <= 36:
+        raise ValueError("months must be between 2 and 36")
     if not _MONTH.match(end):
         raise ValueError(f"end must be a month as YYYY-MM, not {end!r}")
-    if not 0 <= share <= 0.45:
-        raise ValueError("planted_share must be between 0 and 0.45 (at most half of a team)")
+    if not 0 <= share <= 0.5:
+        raise ValueError("planted_share must be between 0 and 0.5 (at most half of a team)")
     missing = [t for t in ACTIVITY_TYPES if t not in pipeline.activity_type_ids]
     if missing:
         raise ValueError(f"the pipeline lacks activity types the demo needs: {', '.join(missing)}")
@@ -258,31 +257,37 @@ def _calendar(end: str, months: int) -> _Calendar:
     window_end = (last + 1).astype("datetime64[D]")
     days = np.arange((first - WARMUP_MONTHS).astype("datetime64[D]"),
                      window_end + HORIZON_DAYS, dtype="datetime64[D]")
-    days = days[np.is_busday(days)]
+    years = np.arange(days[0].astype("datetime64[Y]"), days[-1].astype("datetime64[Y]") + 1)
+    new_year = years.astype("datetime64[D]")
+    christmas = (years.astype("datetime64[M]") + 11).astype("datetime64[D]") + 24
+    days = days[np.is_busday(days, holidays=np.concatenate([new_year, christmas]))]
     return _Calendar(days=days, start=int(np.searchsorted(days, first.astype("datetime64[D]"))),
                      stop=int(np.searchsorted(days, window_end)), first_month=first)
 
 
 # ------------------------------------------------------------------ the org chart
-def _team_sizes(n: int) -> np.ndarray:
-    """Split n >= 5 reps into teams of 5 to 10, as even as possible."""
+def _team_sizes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Split n >= 5 reps into teams of 5 to 10, about 7 or 8 on average."""
     k = int(np.clip(round(n / 7.5), -(-n // 10), n // 5))
-    return np.full(k, n // k) + (np.arange(k) < n % k)
+    # five seats per team are filled; the rest take random free seats of five more per team
+    extra = rng.choice(5 * k, n - 5 * k, replace=False) // 5
+    return 5 + np.bincount(extra, minlength=k)
 
 
 def _people(rng: np.random.Generator, pipeline: Pipeline, n: int, cal: _Calendar,
             months: int) -> _People:
     """Divisions of BDR and ISR teams, with names, managers, start dates and meeting routes."""
-    n_div = int(np.clip(1 + n // 50, 2, len(DIVISIONS)))
+    # every division needs ten reps: a BDR team and an ISR team
+    n_div = min(int(np.clip(1 + n // 50, 2, len(DIVISIONS))), n // 10)
     div_sizes = np.full(n_div, n // n_div) + (np.arange(n_div) < n % n_div)
     team_div, team_closer, team_size, team_name, served_by = [], [], [], [], []
     for d, size in enumerate(div_sizes):
         n_bdr = max(5, round(0.4 * size))
         first_team = len(team_size)
-        bdr_sizes = _team_sizes(n_bdr)
-        # team counts grow with size, so BDR teams never outnumber ISR teams: each serves one or two
-        for closer, sizes in ((False, bdr_sizes), (True, _team_sizes(size - n_bdr))):
-            for j, s in enumerate(rng.permutation(sizes)):
+        bdr_sizes = _team_sizes(rng, n_bdr)
+        # team counts grow with size, so BDR teams never outnumber ISR teams; each serves 1+
+        for closer, sizes in ((False, bdr_sizes), (True, _team_sizes(rng, size - n_bdr))):
+            for j, s in enumerate(sizes):
                 team_div.append(d)
                 team_closer.append(closer)
                 team_size.append(int(s))
@@ -317,7 +322,7 @@ def _start_dates(rng: np.random.Generator, n: int, cal: _Calendar,
     start = cal.first_month.astype("datetime64[D]") - tenure
     recent = np.zeros(n, dtype=bool)
     recent[rng.choice(n, round(RECENT_HIRES * n), replace=False)] = True
-    joined = (cal.first_month + rng.integers(1, months // 3 + 1, n)).astype("datetime64[D]")
+    joined = (cal.first_month + rng.integers(1, max(2, months // 3 + 1), n)).astype("datetime64[D]")
     return np.busday_offset(np.where(recent, joined, start), 0, roll="forward"), recent
 
 
@@ -370,7 +375,7 @@ def _plant(rng: np.random.Generator, pipeline: Pipeline, people: _People,
         metric[planted] = ids[np.arange(len(planted)) % len(ids)]   # each deficiency as often
     low, high = np.array([ranges[m] for m in metric[chosen]]).reshape(-1, 2).T
     severity = np.ones(n)
-    severity[chosen] = rng.uniform(low, high)
+    severity[chosen] = np.round(rng.uniform(low, high), 3)
     return metric, severity
 
 
@@ -497,7 +502,9 @@ def _deals(rng: np.random.Generator, pipeline: Pipeline, people: _People, rates:
 
 # ------------------------------------------------------------------ frames
 def _opportunity_frames(rng: np.random.Generator, pipeline: Pipeline, people: _People,
-                        deals: _Deals, metric: np.ndarray, cal: _Calendar):
+                        deals: _Deals, metric: np.ndarray, cal: _Calendar
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray,
+                                   tuple[np.ndarray, np.ndarray]]:
     """opportunities and stage_history as seen at the end of the window.
 
     Returns both frames, each deal's row in opportunities (-1 if it closed before the
@@ -539,3 +546,188 @@ def _opportunity_frames(rng: np.random.Generator, pipeline: Pipeline, people: _P
         "entered_date": _dates(cal, entered[visit_opp, visit_stage]),
     })
     return opps, history, code, (kept[visit_opp], visit_stage)
+
+
+def _dates(cal: _Calendar, day: np.ndarray) -> np.ndarray:
+    """Business-day indices as dates (datetime64[s], midnight)."""
+    return cal.days[day].astype("datetime64[s]")
+
+
+def _loss_table(pipeline: Pipeline) -> np.ndarray:
+    """Cumulative loss-reason shares by [planted at that stage?, stage, reason]."""
+    reasons, stages = pipeline.loss_reasons, pipeline.stage_ids
+    table = np.ones((2, len(stages), len(reasons)))
+    for planted, mixes in enumerate((LOSS_MIX, {**LOSS_MIX, **PLANTED_LOSS_MIX})):
+        for i, stage in enumerate(stages):
+            weights = np.array([mixes.get(stage, {}).get(r, 0.0) for r in reasons])
+            if weights.sum() > 0:   # a stage the mixes do not know loses for any reason alike
+                table[planted, i] = weights
+    return np.cumsum(table / table.sum(axis=-1, keepdims=True), axis=-1)
+
+
+def _loss_reasons(rng: np.random.Generator, pipeline: Pipeline, owner_metric: np.ndarray,
+                  stage: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """A reason for each lost deal, drawn by the stage it was lost in; None for the others."""
+    if not pipeline.loss_reasons:
+        return np.full(len(stage), None, dtype=object)
+    at = np.minimum(stage, len(pipeline.stage_ids) - 1)
+    planted_here = owner_metric == np.array(_stage_metrics(pipeline), dtype=object)[at]
+    cumulative = _loss_table(pipeline)[planted_here.astype(np.int64), at]
+    pick = np.minimum((rng.random(len(stage))[:, None] > cumulative).sum(axis=1),
+                      len(pipeline.loss_reasons) - 1)
+    return np.where(lost, np.array(pipeline.loss_reasons, dtype=object)[pick], None)
+
+
+def _accounts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Company names such as 'Beacon Freight LLC', drawn from a pool of 5,000."""
+    name, trade, form = np.meshgrid(ACCOUNT_NAMES, ACCOUNT_TRADES, ACCOUNT_FORMS, indexing="ij")
+    pool = np.char.add(np.char.add(np.char.add(np.char.add(name.ravel(), " "), trade.ravel()),
+                                   " "), form.ravel()).astype(object)
+    return pool[rng.integers(0, len(pool), n)]
+
+
+# ------------------------------------------------------------------ activities
+_Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+CALL, CONNECT, EMAIL, BOOKED, HELD = range(len(ACTIVITY_TYPES))
+_BLOCK = np.array([0, 0, 1, 2, 3])   # order within a rep's day: calls with their connects first
+
+
+def _activities(rng: np.random.Generator, pipeline: Pipeline, people: _People,
+                counts: dict[str, np.ndarray], meetings: dict[str, np.ndarray],
+                meeting_opp: np.ndarray, deals: _Deals, visits: tuple[np.ndarray, np.ndarray],
+                code: np.ndarray, opp_ids: pd.Series, cal: _Calendar) -> pd.DataFrame:
+    """activities.csv: every call, connect, email and meeting of the window, by day and rep."""
+    parts = [*_call_rows(rng, counts, cal), _email_rows(counts, cal),
+             *_meeting_rows(meetings, meeting_opp, cal),
+             _deal_meeting_rows(rng, deals, visits, code, len(pipeline.stage_ids), cal)]
+    rep, day, kind, seq, minutes, opp = (np.concatenate(column) for column in zip(*parts))
+    key = (((day.astype(np.int64) - cal.start) * len(people.team) + rep) << 22) \
+        | (_BLOCK[kind] << 20) | seq
+    order = np.argsort(key, kind="stable")
+    type_code = np.array([pipeline.activity_type_ids.index(t) for t in ACTIVITY_TYPES])[kind]
+    return pd.DataFrame({
+        "rep_id": pd.Categorical.from_codes(rep[order], categories=people.frame["rep_id"]),
+        "date": _dates(cal, day[order]),
+        "type": pd.Categorical.from_codes(type_code[order], categories=pipeline.activity_type_ids),
+        "duration_minutes": minutes[order],
+        "opportunity_id": pd.Categorical.from_codes(opp[order], categories=opp_ids.to_numpy()),
+    })
+
+
+def _part(rep, day, kind: int, seq=None, minutes=None, opp=None) -> _Part:
+    """Columns of some activity rows, defaults filled: no sequence, duration or deal."""
+    n = len(rep)
+    return (rep.astype(np.int32), day.astype(np.int32), np.full(n, kind, np.int8),
+            np.zeros(n, np.int32) if seq is None else seq.astype(np.int32),
+            np.full(n, np.nan) if minutes is None else minutes,
+            np.full(n, -1, np.int32) if opp is None else opp.astype(np.int32))
+
+
+def _expand(grid: np.ndarray, cal: _Calendar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per event counted in a reps x days grid, within the window: rep, day, position."""
+    window = grid[:, cal.start:cal.stop]
+    flat = window.ravel()
+    cell = np.repeat(np.arange(flat.size), flat)
+    position = np.arange(len(cell)) - np.repeat(np.cumsum(flat) - flat, flat)
+    rep, day = np.divmod(cell, window.shape[1])
+    return rep, day + cal.start, position
+
+
+def _call_rows(rng: np.random.Generator, counts: dict[str, np.ndarray],
+               cal: _Calendar) -> list[_Part]:
+    """Calls, the first of each day's calls being the connected ones, and a connect beside each."""
+    rep, day, position = _expand(counts["calls"], cal)
+    talked = position < counts["connects"][rep, day]
+    minutes = rng.uniform(*UNANSWERED_MINUTES, len(rep))
+    median, sigma, low, high = TALK_MINUTES
+    minutes[talked] = np.clip(rng.lognormal(np.log(median), sigma, int(talked.sum())), low, high)
+    return [_part(rep, day, CALL, seq=2 * position, minutes=np.round(minutes, 1)),
+            _part(rep[talked], day[talked], CONNECT, seq=2 * position[talked] + 1)]
+
+
+def _email_rows(counts: dict[str, np.ndarray], cal: _Calendar) -> _Part:
+    """Emails, nothing more to them than the day they were sent."""
+    rep, day, _ = _expand(counts["emails"], cal)
+    return _part(rep, day, EMAIL)
+
+
+def _meeting_rows(meetings: dict[str, np.ndarray], meeting_opp: np.ndarray,
+                  cal: _Calendar) -> list[_Part]:
+    """BDRs' meetings booked in the window, and those held in it (linked to the deal they made)."""
+    booked = (meetings["day"] >= cal.start) & (meetings["day"] < cal.stop)
+    held = meetings["held"] & (meetings["held_day"] >= cal.start)
+    return [_part(meetings["rep"][booked], meetings["day"][booked], BOOKED),
+            _part(meetings["rep"][held], meetings["held_day"][held], HELD, opp=meeting_opp[held])]
+
+
+def _deal_meeting_rows(rng: np.random.Generator, deals: _Deals,
+                       visits: tuple[np.ndarray, np.ndarray], code: np.ndarray, n_stages: int,
+                       cal: _Calendar) -> _Part:
+    """ISRs' meetings on their deals: one opens each stage, a few more happen during it."""
+    deal, stage = visits
+    deal, stage = deal[stage < n_stages], stage[stage < n_stages]
+    n = 1 + rng.poisson(EXTRA_MEETINGS, len(deal))
+    visit = np.repeat(np.arange(len(deal)), n)
+    later = np.arange(len(visit)) != np.repeat(np.cumsum(n) - n, n)
+    opened = deals.entered[deal, stage][visit]
+    length = deals.entered[deal, stage + 1][visit] - opened
+    day = opened + later * np.floor(rng.random(len(visit)) * length).astype(np.int64)
+    seen = (day >= cal.start) & (day < cal.stop)
+    deal = deal[visit][seen]
+    return _part(deals.owner[deal], day[seen], HELD, opp=code[deal])
+
+
+# ------------------------------------------------------------------ goals
+def _goals(pipeline: Pipeline, people: _People, cal: _Calendar) -> pd.DataFrame:
+    """goals.csv: each rep's monthly plan, at the healthy level of their team."""
+    month_of_day = (cal.days[cal.start:cal.stop].astype("datetime64[M]") - cal.first_month) \
+        .astype(np.int64)
+    # expected working days of each month, weighed by the season and by days off
+    load = np.bincount(month_of_day, weights=cal.season[cal.start:cal.stop]) * PRESENCE
+    n_months = len(load)
+    level = people.team_level[people.team][:, None] * load[None, :]
+    closer = np.broadcast_to(people.closer[:, None], level.shape)
+    win = float(np.prod([CONVERSION.get(s, DEFAULT_CONVERSION) for s in pipeline.stage_ids]))
+    mean_deal = DEAL_MEDIAN * np.exp(DEAL_SIGMA ** 2 / 2)
+    calls = np.round(np.where(closer, ISR_CALLS, BDR_CALLS) * level, -1)
+    connects = np.round(calls * BDR_CONNECT_RATE)
+    booked = np.round(connects * BOOK_RATE)
+    plans = {   # metric -> (whose plan it is, reps x months targets)
+        "revenue": (closer, np.broadcast_to(np.round(ISR_OPPS * load * win * mean_deal, -3),
+                                            level.shape)),
+        "win_rate": (closer, np.full(level.shape, round(win, 2))),
+        "activity.call": (np.full(level.shape, True), calls),
+        "activity.connect": (~closer, connects),
+        "activity.meeting_scheduled": (~closer, booked),
+        "opportunities_created": (~closer, np.round(booked * HELD_RATE * OPP_RATE)),
+    }
+    joined = (people.frame["start_date"].to_numpy().astype("datetime64[M]") - cal.first_month) \
+        .astype(np.int64)
+    employed = np.arange(n_months)[None, :] >= joined[:, None]
+    rep, month, metric, target = [], [], [], []
+    for name, (whose, values) in plans.items():
+        r, m = np.nonzero(whose & employed)
+        rep.append(r)
+        month.append(m)
+        metric.append(np.full(len(r), name, dtype=object))
+        target.append(values[r, m])
+    rep, month, metric, target = map(np.concatenate, (rep, month, metric, target))
+    order = np.lexsort((month, rep))   # stable: a rep's month keeps the metrics in plan order
+    periods = (cal.first_month + np.arange(n_months)).astype(str).astype(object)
+    return pd.DataFrame({"rep_id": people.frame["rep_id"].to_numpy(dtype=object)[rep[order]],
+                         "period": periods[month[order]], "metric": metric[order],
+                         "target": target[order].astype(float)})
+
+
+# ------------------------------------------------------------------ writing
+def _write_table(frame: pd.DataFrame, path: Path) -> int:
+    """Write a frame as CSV or Parquet by the file's suffix, dates as YYYY-MM-DD; rows written."""
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    else:
+        pacsv.write_csv(table, path)
+    return table.num_rows

@@ -138,11 +138,11 @@ def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: boo
 
 @cli.command("demo-data", with_appcontext=False)
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--reps", default=40, show_default=True, type=click.IntRange(4, 20000))
+@click.option("--reps", default=40, show_default=True, type=click.IntRange(10, 20000))
 @click.option("--months", default=12, show_default=True, type=click.IntRange(2, 36))
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--end", metavar="YYYY-MM", help="The last month generated (default: last month).")
-@click.option("--planted", default=0.3, show_default=True, type=click.FloatRange(0, 0.5),
+@click.option("--planted", default=0.3, show_default=True, type=click.FloatRange(0, 0.4),
               help="Share of reps given one planted deficiency.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @catalog_option
@@ -153,8 +153,11 @@ def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None,
     catalog = get_catalog(catalog_dir)
     if out.exists() and any(out.iterdir()):
         usage(f"{out} exists and is not empty")
-    org = generate_org(catalog.pipeline, reps=reps, months=months, seed=seed, end=end,
-                       planted_share=planted)
+    try:
+        org = generate_org(catalog.pipeline, reps=reps, months=months, seed=seed, end=end,
+                           planted_share=planted)
+    except ValueError as err:
+        usage(str(err))
     rows = write_org(org, out, fmt=fmt)
     click.echo(f"{out}: demo org of {reps} reps, {months} months to {org.end} (seed {seed})")
     for name, count in rows.items():

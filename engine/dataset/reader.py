@@ -37,8 +37,13 @@ def read_header(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def read_table(path: Path, spec: FileSpec) -> tuple[pa.Table | None, list[Problem]]:
-    """Read one file: all columns as text; problems if it cannot be read at all."""
+def read_table(path: Path, spec: FileSpec, typed: bool = True) -> tuple[pa.Table | None, list[Problem]]:
+    """Read one file; problems if it cannot be read at all.
+
+    `typed` first tries to read dates and numbers as such (fast, for clean data); if any
+    value does not parse, the file is read again as text so that validation can name
+    every bad value with its row.
+    """
     name = path.name
     try:
         if path.suffix == ".parquet":
@@ -58,6 +63,10 @@ def read_table(path: Path, spec: FileSpec) -> tuple[pa.Table | None, list[Proble
         col = spec.column(h.strip())
         dict_enc = col is not None and col.kind in _DICT_KINDS and col.name not in _UNIQUE_ID_COLUMNS
         types[h] = pa.dictionary(pa.int32(), pa.string()) if dict_enc else pa.string()
+        if typed and col is not None and col.kind == Kind.date:
+            types[h] = pa.timestamp("s")
+        elif typed and col is not None and col.kind == Kind.number:
+            types[h] = pa.float64()
     try:
         table = pacsv.read_csv(
             path,
@@ -67,6 +76,8 @@ def read_table(path: Path, spec: FileSpec) -> tuple[pa.Table | None, list[Proble
                                                  null_values=[""], quoted_strings_can_be_null=True),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if typed and isinstance(exc, pa.ArrowInvalid):
+            return read_table(path, spec, typed=False)   # a value did not parse: find it
         return None, [Problem(file=name, message=f"not a readable CSV file: {_arrow_message(exc)}")]
     return table.rename_columns([c.strip() for c in table.column_names]), []
 

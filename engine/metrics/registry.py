@@ -31,6 +31,8 @@ class MetricDef:
     window: str            # activity, results, closed, velocity, pipeline
     description: str
     params: tuple[str, ...] = ()
+    averaged: bool = False   # a mean or median over `n` items: too few items mean nothing
+
 
     def format(self, value: float | None, currency: str = "USD") -> str:
         """A value as a person reads it: 53%, $41,000, 8.2, 12 days."""
@@ -93,9 +95,9 @@ def _enumerate(p: Pipeline, extra_loss_reasons: Iterable[str]) -> Iterable[Metri
     yield MetricDef("win_rate", "win_rate", "Win rate", "share", True, SampleKind.proportion, "closed",
                     "won / (won + lost), opportunities closed in the window")
     yield MetricDef("avg_deal_size", "avg_deal_size", "Average deal size", "currency", True,
-                    SampleKind.amount, "closed", "mean amount of won opportunities")
+                    SampleKind.amount, "closed", "mean amount of won opportunities", averaged=True)
     yield MetricDef("cycle_days", "cycle_days", "Sales cycle", "days", False, SampleKind.amount,
-                    "closed", "mean days from created to close, won opportunities")
+                    "closed", "mean days from created to close, won opportunities", averaged=True)
     yield MetricDef("pipeline_value", "pipeline_value", "Open pipeline", "currency", True,
                     SampleKind.amount, "pipeline",
                     "sum of amount of open opportunities expected to close in the horizon")
@@ -126,7 +128,7 @@ def _enumerate(p: Pipeline, extra_loss_reasons: Iterable[str]) -> Iterable[Metri
     for s in p.stage_ids:
         yield MetricDef(f"days_in_stage.{s}", "days_in_stage", f"Days in {_title(p, s).lower()}",
                         "days", False, SampleKind.amount, "velocity",
-                        f"median days spent in {s} (velocity)", (s,))
+                        f"median days spent in {s} (velocity)", (s,), averaged=True)
     yield MetricDef("at_risk.count", "at_risk", "At-risk deals", "count", False, SampleKind.amount,
                     "pipeline", "open opportunities that are stalled or out of line with won deals")
     yield MetricDef("at_risk.stalled_share", "at_risk", "Stalled share of open deals", "share", False,

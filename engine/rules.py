@@ -1,0 +1,126 @@
+"""The catalog compiled to a durable_rules ruleset (the dict form), and the facts it reads.
+
+Facts, one state per rep evaluation:
+
+- `{"t": "cmp", "gap": <gap id>, "q", "rel", "sample", "value", "bench"}`: the comparison
+  of the rep with the benchmark of one gap (from engine.gaps);
+- `{"t": "metrics", "v__<metric>": value, "d__<metric>__<benchmark>": value - benchmark}`:
+  the metric values the flows' evidence reads (absent where the rep has no data, so a
+  condition on them never holds).
+
+Rules, all derived from the catalog:
+
+- `perf__<P>`: a comparison of a performance gap that is significant (q below the
+  significance level), large enough (relative gap of at least min_gap) and on enough
+  data (sample of at least the minimum) asserts a performance finding;
+- `behav__<B>__<P>`: the same for a behaviour gap B, joined with a performance finding P
+  that B explains, asserts a behaviour finding;
+- `mask__<B>__<M>`: a behaviour finding B with a finding M that masks it marks B masked;
+- `cand__<B>`: a behaviour finding B brings the root-cause candidates of its flow;
+- `ev__<B>__<E>`: a behaviour finding B with the metric evidence E of its flow adds E's
+  points to the candidates;
+- `sink`: accepts every fact without firing, so that no fact is "unhandled".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .catalog.model import Catalog
+from .catalog.specs import AllOf, AnyOf, BenchmarkKind, Comparison
+from .errors import CatalogError, Problem
+from .gaps import min_sample
+
+MAX_PROPERTIES = 255   # durable_rules refuses messages with more properties
+MAX_ACTIONS = 4096     # and rulesets with more actions
+FACT_TYPES = ("cmp", "metrics", "finding")
+_OPS = {"above": "$gt", "below": "$lt", "at_least": "$gte", "at_most": "$lte"}
+
+
+def prop(metric: str) -> str:
+    """The fact property holding a metric's value."""
+    return "v__" + re.sub(r"[^A-Za-z0-9_]", "_", metric)
+
+
+def diff_prop(metric: str, kind: BenchmarkKind) -> str:
+    """The fact property holding value minus a benchmark."""
+    return "d__" + re.sub(r"[^A-Za-z0-9_]", "_", metric) + "__" + kind.value
+
+
+@dataclass(frozen=True)
+class Compiled:
+    name: str                       # versioned ruleset name
+    definition: dict                # {rule name: {"all": [...], "run": action name}}
+    metric_properties: dict         # property -> metric id, for the metrics fact
+    difference_properties: dict     # property -> (metric id, benchmark kind)
+
+
+def compile_catalog(catalog: Catalog) -> Compiled:
+    """The ruleset of a catalog; CatalogError if it exceeds durable_rules' limits."""
+    th = catalog.thresholds
+    reg = catalog.registry
+    rules: dict[str, dict] = {}
+
+    def cmp_pattern(gap):
+        d = reg.get(gap.metric)
+        return {"$and": [{"t": "cmp"}, {"gap": gap.id},
+                         {"$lt": {"q": float(th.significance)}},
+                         {"$gte": {"rel": float(catalog.min_gap_of(gap))}},
+                         {"$gte": {"sample": float(min_sample(catalog, d.test, d.averaged))}}]}
+
+    for g in catalog.performance_gaps.values():
+        rules[f"perf__{g.id}"] = {"all": [{"c": cmp_pattern(g)}], "run": "performance"}
+    for b in catalog.behaviour_gaps.values():
+        for p in b.explains:
+            rules[f"behav__{b.id}__{p}"] = {
+                "all": [{"p": {"$and": [{"t": "finding"}, {"level": "performance"}, {"gap": p}]}},
+                        {"c": cmp_pattern(b)}],
+                "run": "behaviour"}
+        for mk in b.masked_by:
+            rules[f"mask__{b.id}__{mk}"] = {
+                "all": [{"a": {"$and": [{"t": "finding"}, {"level": "behaviour"}, {"gap": b.id}]}},
+                        {"b": {"$and": [{"t": "finding"}, {"level": "behaviour"}, {"gap": mk}]}}],
+                "run": "masked"}
+    metric_props: dict[str, str] = {}
+    diff_props: dict[str, tuple[str, BenchmarkKind]] = {}
+    for b_id, flow in catalog.flows.items():
+        finding = {"f": {"$and": [{"t": "finding"}, {"level": "behaviour"}, {"gap": b_id}]}}
+        rules[f"cand__{b_id}"] = {"all": [finding], "run": "candidates"}
+        for ev in flow.evidence:
+            cond = _condition(ev.when, metric_props, diff_props)
+            rules[f"ev__{b_id}__{ev.id}"] = {
+                "all": [finding, {"m": {"$and": [{"t": "metrics"}, cond]}}], "run": "evidence"}
+    rules["sink"] = {"all": [{"x": {"$or": [{"t": t} for t in FACT_TYPES]}},
+                             {"z": {"t": "__never__"}}], "run": "never"}
+    problems = []
+    if len(metric_props) + len(diff_props) + 2 > MAX_PROPERTIES:
+        problems.append(Problem(file="rules/flows", message=(
+            f"the evidence reads {len(metric_props) + len(diff_props)} metric values; the rules "
+            f"engine takes at most {MAX_PROPERTIES - 2} in one fact"), expected="fewer distinct "
+            "metric and benchmark pairs in evidence conditions"))
+    if len(rules) > MAX_ACTIONS:
+        problems.append(Problem(file="rules/", message=f"{len(rules)} rules; the rules engine takes "
+                                f"at most {MAX_ACTIONS} in one ruleset"))
+    if problems:
+        raise CatalogError(problems)
+    return Compiled(name=f"fairway_{catalog.version}", definition=rules,
+                    metric_properties=metric_props, difference_properties=diff_props)
+
+
+def _condition(cond, metric_props: dict, diff_props: dict) -> dict:
+    if isinstance(cond, AllOf):
+        return {"$and": [_condition(c, metric_props, diff_props) for c in cond.all]}
+    if isinstance(cond, AnyOf):
+        return {"$or": [_condition(c, metric_props, diff_props) for c in cond.any]}
+    assert isinstance(cond, Comparison)
+    parts = []
+    for op, bound in cond.bounds():
+        if isinstance(bound, BenchmarkKind):
+            name = diff_prop(cond.metric, bound)
+            diff_props[name] = (cond.metric, bound)
+            parts.append({_OPS[op]: {name: 0.0}})
+        else:
+            name = prop(cond.metric)
+            metric_props[name] = cond.metric
+            parts.append({_OPS[op]: {name: float(bound)}})
+    return parts[0] if len(parts) == 1 else {"$and": parts}
