@@ -72,11 +72,11 @@ PLANTED_LOSS_MIX = {
              "product_fit": 0.04},
 }
 
-STAGE_SEVERITY = (0.55, 0.65)        # multiplier of the planted stage's conversion
+STAGE_SEVERITY = (0.45, 0.55)        # multiplier of the planted stage's conversion
 PROSPECTING_PLANTS = {               # metric id -> range of the multiplier applied
     "efficiency.call.connect": (0.45, 0.55),                # to the connect rate
-    "efficiency.connect.meeting_scheduled": (1 / 3, 0.4),   # to meetings booked per connect
-    "activity.call": (0.55, 0.65),                          # to call volume
+    "efficiency.connect.meeting_scheduled": (0.25, 1 / 3),  # to meetings booked per connect
+    "activity.call": (0.5, 0.6),                            # to call volume
 }
 ACTIVITY_TYPES = ("call", "connect", "email", "meeting_scheduled", "meeting_held")
 

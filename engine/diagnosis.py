@@ -90,9 +90,13 @@ class Diagnosis:
 # --------------------------------------------------------------------------- actions
 
 def _on_performance(record, m):
-    c = m["c"]
-    record.events.append(("performance", {"gap": c["gap"]}))
-    return [{"t": "finding", "level": "performance", "gap": c["gap"]}]
+    record.events.append(("performance", {"gap": m["c"]["gap"]}))
+    return []
+
+
+def _on_shortfall(record, m):
+    record.events.append(("shortfall", {"gap": m["c"]["gap"]}))
+    return [{"t": "finding", "level": "shortfall", "gap": m["c"]["gap"]}]
 
 
 def _on_behaviour(record, m):
@@ -118,7 +122,8 @@ def _evidence_action(evidence_id: str):
     return act
 
 
-ACTIONS = {"performance": _on_performance, "behaviour": _on_behaviour, "masked": _on_masked,
+ACTIONS = {"performance": _on_performance, "shortfall": _on_shortfall, "behaviour": _on_behaviour,
+           "masked": _on_masked,
            "candidates": _on_candidates}
 
 

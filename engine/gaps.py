@@ -5,6 +5,9 @@ benchmark chosen (the first of the gap's `compare_to` the rep has), the relative
 the sample behind it and a one-sided p-value; then q-values across every comparison
 of the run (Benjamini-Hochberg). Whether a comparison is a *finding* is decided by
 the rules (engine.rules), not here.
+
+q-values are computed within each level: every performance comparison of the run is
+one family, every behaviour comparison another.
 """
 from __future__ import annotations
 
@@ -38,7 +41,12 @@ def compare_gaps(table: MetricTable, benchmarks: dict[BenchmarkKind, pd.DataFram
                                  ("behaviour", catalog.behaviour_gaps))
              for g in gaps.values() if g.metric in table.value.columns]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
-    frame["q"] = stats.fdr(frame["p"].to_numpy(dtype=float))
+    # false-discovery control within each level: results and behaviours answer different questions
+    q = np.full(len(frame), np.nan)
+    for level in ("performance", "behaviour"):
+        at = (frame["level"] == level).to_numpy()
+        q[at] = stats.fdr(frame.loc[at, "p"].to_numpy(dtype=float))
+    frame["q"] = q
     return frame[COLUMNS]
 
 
@@ -85,7 +93,7 @@ def _compare(table: MetricTable, benchmarks, catalog: Catalog, gap: PerformanceG
 
 def _p_values(kind: SampleKind, value, num, den, n, bench, groups, below: bool) -> np.ndarray:
     if kind == SampleKind.proportion:
-        var = stats.between_variance(value, den, groups)
+        var = stats.between_variance(value, den, groups, below)
         return stats.proportion_p(num, den, bench, var, lower=below)
     if kind == SampleKind.ratio:
         # a per b, tested as the proportion b of a: more calls per connect = fewer connects per call
@@ -94,10 +102,10 @@ def _p_values(kind: SampleKind, value, num, den, n, bench, groups, below: bool) 
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(trials > 0, hits / np.where(trials > 0, trials, 1), np.nan)
             mu = np.where(bench > 0, 1.0 / bench, np.nan)
-        var = stats.between_variance(rate, trials, groups)
+        var = stats.between_variance(rate, trials, groups, not below)
         return stats.proportion_p(hits, trials, np.minimum(mu, 1.0), var, lower=not below)
     if kind == SampleKind.count:
-        cv = stats.between_cv(value, groups)
+        cv = stats.between_cv(value, groups, below)
         return stats.count_p(value, bench, cv, lower=below)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(bench > 0, value / bench, np.nan)

@@ -13,8 +13,12 @@ Rules, all derived from the catalog:
 - `perf__<P>`: a comparison of a performance gap that is significant (q below the
   significance level), large enough (relative gap of at least min_gap) and on enough
   data (sample of at least the minimum) asserts a performance finding;
-- `behav__<B>__<P>`: the same for a behaviour gap B, joined with a performance finding P
-  that B explains, asserts a behaviour finding;
+- `short__<P>`: a result at least `min_shortfall` short of its benchmark (significant or
+  not) asserts a shortfall: a behaviour gap under it is worth coaching;
+- `behav__<B>__<P>`: a comparison of a behaviour gap B that is significant, large enough
+  and on enough data, joined with a shortfall of a result P that B explains, asserts a
+  behaviour finding. Significance is asked of the behaviour, which is what gets coached;
+  the result it explains only has to be short;
 - `mask__<B>__<M>`: a behaviour finding B with a finding M that masks it marks B masked;
 - `cand__<B>`: a behaviour finding B brings the root-cause candidates of its flow;
 - `ev__<B>__<E>`: a behaviour finding B with the metric evidence E of its flow adds E's
@@ -70,10 +74,14 @@ def compile_catalog(catalog: Catalog) -> Compiled:
 
     for g in catalog.performance_gaps.values():
         rules[f"perf__{g.id}"] = {"all": [{"c": cmp_pattern(g)}], "run": "performance"}
+        rules[f"short__{g.id}"] = {
+            "all": [{"c": {"$and": [{"t": "cmp"}, {"gap": g.id},
+                                    {"$gte": {"rel": float(th.min_shortfall)}}]}}],
+            "run": "shortfall"}
     for b in catalog.behaviour_gaps.values():
         for p in b.explains:
             rules[f"behav__{b.id}__{p}"] = {
-                "all": [{"p": {"$and": [{"t": "finding"}, {"level": "performance"}, {"gap": p}]}},
+                "all": [{"p": {"$and": [{"t": "finding"}, {"level": "shortfall"}, {"gap": p}]}},
                         {"c": cmp_pattern(b)}],
                 "run": "behaviour"}
         for mk in b.masked_by:

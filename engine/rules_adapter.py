@@ -12,7 +12,10 @@ Its traps (../shared/design/durable-rules-notes.md) are handled here:
 - every action is wrapped: an exception inside one fails the diagnosis loudly
   instead of vanishing into the state;
 - every fact is checked against a typed schema before it reaches the engine, which
-  would otherwise compare '7' with 5 silently.
+  would otherwise compare '7' with 5 silently;
+- deleting a state crashes the process (SIGSEGV) until some action of the ruleset has
+  run once: each ruleset is registered with a `__prime__` rule that is fired, and its
+  state deleted, right after registration.
 """
 from __future__ import annotations
 
@@ -90,6 +93,8 @@ class _Host(Host):
     def get_action(self, action_name: str):
         if action_name == "never":
             return _never
+        if action_name == PRIME:
+            return _prime
         if action_name not in self.actions:
             raise RulesEngineError(f"the ruleset names an unknown action {action_name!r}")
 
@@ -115,6 +120,14 @@ def _never(c):  # the sink rule's join never completes
     raise AssertionError("the sink rule fired")
 
 
+def _prime(c):  # fired once at registration; see the module docstring
+    pass
+
+
+PRIME = "__prime__"
+MAX_RULESETS = 16   # the engine's heap over-read has crashed processes holding 20 to 40
+
+
 _lock = threading.Lock()
 _host: _Host | None = None
 _registered: set[str] = set()
@@ -125,6 +138,19 @@ def _get_host() -> _Host:
     if _host is None:
         _host = _Host()
     return _host
+
+
+def _register(host: _Host, name: str, definition: dict) -> None:
+    if len(_registered) >= MAX_RULESETS:
+        raise RulesEngineError(
+            f"{len(_registered)} rulesets are loaded in this process already; the rules engine "
+            "is not safe with more: restart the process to load another catalog")
+    rules = copy.deepcopy(definition)                  # registration mutates its input
+    rules[PRIME] = {"all": [{"p": {"t": PRIME}}], "run": PRIME}
+    host.register_rulesets({name: rules})
+    _registered.add(name)
+    host.assert_fact(name, {"sid": PRIME, "t": PRIME})
+    host.delete_state(name, PRIME)
 
 
 def evaluate(name: str, definition: dict, actions: dict[str, Action],
@@ -139,8 +165,7 @@ def evaluate(name: str, definition: dict, actions: dict[str, Action],
         host = _get_host()
         host.actions.update(actions)
         if name not in _registered:
-            host.register_rulesets({name: copy.deepcopy(definition)})   # it mutates its input
-            _registered.add(name)
+            _register(host, name, definition)
         for n, (key, facts) in enumerate(batches):
             sid = f"s{n}"
             record = Record(sid=sid)

@@ -10,8 +10,9 @@ Every test is one-sided (is the rep worse?) and vectorised over reps:
 - amounts (revenue against plan, days in stage): a robust z-score of the rep's
   ratio to the benchmark among the peers' ratios.
 
-The natural spread is estimated robustly (median absolute deviation), so a few
-struggling reps do not hide each other. Many comparisons are controlled with
+The natural spread among peers is estimated on the favourable side of the median
+only (for "below" gaps, from the reps above it): struggling reps, however many, do
+not widen the yardstick they are measured with. Many comparisons are controlled with
 Benjamini-Hochberg, and trends with a Mann-Kendall test.
 """
 from __future__ import annotations
@@ -20,31 +21,37 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-MAD_TO_SD = 1.4826
+Q_TO_SD = 0.6745   # a normal distribution's quartile, in standard deviations
 
 
-def robust_sd(x: np.ndarray) -> float:
-    """Standard deviation estimated from the median absolute deviation (NaNs ignored)."""
+def healthy_sd(x: np.ndarray, lower_is_gap: bool = True) -> float:
+    """The spread of healthy peers: from the quartile on the favourable side of the median.
+
+    For gaps below the benchmark, (Q3 - median) / 0.6745; for gaps above, (median - Q1).
+    NaNs are ignored; fewer than 4 values give NaN.
+    """
     x = x[~np.isnan(x)]
-    if len(x) < 3:
+    if len(x) < 4:
         return np.nan
-    return float(MAD_TO_SD * np.median(np.abs(x - np.median(x))))
+    q1, q2, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+    return float(((q3 - q2) if lower_is_gap else (q2 - q1)) / Q_TO_SD)
 
 
-def group_robust_sd(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """robust_sd of `values` within each group, broadcast back to each element."""
+def group_healthy_sd(values: np.ndarray, groups: np.ndarray, lower_is_gap: bool = True) -> np.ndarray:
+    """healthy_sd of `values` within each group, broadcast back to each element."""
     s = pd.Series(values)
-    sd = s.groupby(groups).transform(lambda g: robust_sd(g.to_numpy()))
+    sd = s.groupby(groups).transform(lambda g: healthy_sd(g.to_numpy(), lower_is_gap))
     return sd.to_numpy(dtype=float)
 
 
 # --------------------------------------------------------------------------- proportions
 
-def between_variance(rates: np.ndarray, trials: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def between_variance(rates: np.ndarray, trials: np.ndarray, groups: np.ndarray,
+                     lower_is_gap: bool = True) -> np.ndarray:
     """Natural between-rep variance of true rates within each group (beyond binomial noise)."""
     ok = trials > 0
     r = np.where(ok, rates, np.nan)
-    sd = group_robust_sd(r, groups)
+    sd = group_healthy_sd(r, groups, lower_is_gap)
     inv_n = pd.Series(np.where(ok, 1.0 / np.where(ok, trials, 1), np.nan)).groupby(groups).transform("median")
     mu = pd.Series(r).groupby(groups).transform("median").to_numpy(dtype=float)
     binom_var = mu * (1 - mu) * inv_n.to_numpy(dtype=float)
@@ -102,10 +109,10 @@ def count_p(x: np.ndarray, mu: np.ndarray, cv: np.ndarray | float = 0.0, lower: 
     return np.clip(out, 0.0, 1.0)
 
 
-def between_cv(counts: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def between_cv(counts: np.ndarray, groups: np.ndarray, lower_is_gap: bool = True) -> np.ndarray:
     """Natural coefficient of variation of counts among peers, beyond Poisson noise."""
     med = pd.Series(counts).groupby(groups).transform("median").to_numpy(dtype=float)
-    sd = group_robust_sd(np.asarray(counts, float), groups)
+    sd = group_healthy_sd(np.asarray(counts, float), groups, lower_is_gap)
     extra = np.clip(np.nan_to_num(sd ** 2 - med, nan=0.0), 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(med > 0, np.sqrt(extra) / med, 0.0)
@@ -118,7 +125,7 @@ def amount_p(ratio: np.ndarray, groups: np.ndarray, lower: bool = True, floor_sd
     """P(a ratio to the benchmark this far below 1 or further), by a robust z-score among
     the peers' ratios. `floor_sd` keeps a team of near-identical reps from making a
     small gap look certain."""
-    sd = group_robust_sd(np.asarray(ratio, float), groups)
+    sd = group_healthy_sd(np.asarray(ratio, float), groups, lower)
     sd = np.fmax(np.nan_to_num(sd, nan=floor_sd), floor_sd)
     z = (np.asarray(ratio, float) - 1.0) / sd
     out = stats.norm.cdf(z) if lower else stats.norm.sf(z)

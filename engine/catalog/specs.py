@@ -52,6 +52,7 @@ class Windows(Spec):
     """How many calendar months each metric family looks back, ending with the period."""
 
     activity_months: int = Field(1, ge=1, le=24)
+    ratio_months: int = Field(3, ge=1, le=24)       # efficiency ratios need more events than a month
     results_months: int = Field(1, ge=1, le=24)
     closed_months: int = Field(3, ge=1, le=24)
     velocity_months: int = Field(6, ge=1, le=36)
@@ -135,6 +136,8 @@ class Thresholds(Spec):
     significance: float = Field(0.05, gt=0, lt=0.5)     # false-discovery rate (Benjamini-Hochberg)
     min_sample: MinSample = MinSample()
     min_gap: float = Field(0.15, ge=0, le=1)            # default smallest relative gap worth coaching
+    # how far short of its benchmark a result must be for a behaviour gap under it to count
+    min_shortfall: float = Field(0.05, ge=0, le=1)
     benchmark: BenchmarkKind = BenchmarkKind.team_median
     top_quantile: float = Field(0.75, gt=0.5, lt=1)     # what "top quartile" means
     rag: Rag = Rag()

@@ -13,6 +13,7 @@ from ..catalog.specs import Pipeline, Thresholds
 from ..dataset.model import Dataset
 from .period import Period, resolve_period
 from .registry import MetricRegistry
+from .cube import ActivityCube, build_cube
 from .series import build_series
 from .table import MetricTable, derive_values
 
@@ -36,7 +37,9 @@ def compute_metrics(ds: Dataset, pipeline: Pipeline, thresholds: Thresholds,
     funnel = _funnel(ds, closed, R)
     _closed_metrics(ds, closed, funnel, pipeline, R, num, den, n)
     _results_metrics(ds, period.window(w.results_months), R, num, den, n)
-    _activity_metrics(ds, period.window(w.activity_months), pipeline, R, num, den, n)
+    cube = build_cube(ds, pipeline)
+    _activity_metrics(cube, period.window(w.activity_months), period.window(w.ratio_months),
+                      pipeline, num, den, n)
     stage_days = _stage_passages(ds, period.window(w.velocity_months))
     _velocity_metrics(stage_days, pipeline, R, num, den, n)
     goals = _goals(ds, period, registry, R)
@@ -52,7 +55,7 @@ def compute_metrics(ds: Dataset, pipeline: Pipeline, thresholds: Thresholds,
     reps = ds.reps[REP_COLUMNS].copy()
     return MetricTable(period=period, reps=reps, num=num_f, den=den_f, n=n_f, value=value,
                        bound=bound, funnel=funnel, goals=goals, stage_days=stage_days,
-                       open_opps=open_opps, series=build_series(ds, period, pipeline),
+                       open_opps=open_opps, series=build_series(ds, cube, period, pipeline),
                        registry=registry)
 
 
@@ -128,26 +131,22 @@ def _results_metrics(ds: Dataset, window, R, num, den, n):
 
 # ----------------------------------------------------------------------- activities
 
-def _activity_metrics(ds: Dataset, window, p: Pipeline, R, num, den, n):
-    a = ds.activities
-    T = len(p.activity_types)
-    mask = _in(a["date"].to_numpy(), window) & (a["rep"].to_numpy() >= 0) & (a["type"].to_numpy() >= 0)
-    rep = a["rep"].to_numpy()[mask].astype(np.int64)
-    typ = a["type"].to_numpy()[mask].astype(np.int64)
-    counts = _count(rep * T + typ, R * T).reshape(R, T)
+def _activity_metrics(cube: ActivityCube, window, ratio_window, p: Pipeline, num, den, n):
+    counts, talk = cube.window(*window)
+    counts = counts.astype(float)
     ids = p.activity_type_ids
     for j, t in enumerate(ids):
         num[f"activity.{t}"] = n[f"activity.{t}"] = counts[:, j]
+    ratio_counts = cube.window(*ratio_window)[0].astype(float)
     chain = p.prospecting_funnel
     for i, x in enumerate(chain):
         for y in chain[i + 1:]:
             m = f"efficiency.{x}.{y}"
-            cx, cy = counts[:, ids.index(x)], counts[:, ids.index(y)]
+            cx, cy = ratio_counts[:, ids.index(x)], ratio_counts[:, ids.index(y)]
             num[m], den[m], n[m] = cx, cy, cx
     phone = np.array([t.phone for t in p.activity_types])
-    talk = phone[typ]
-    num["talk_minutes"] = _count(rep[talk], R, a["duration"].to_numpy()[mask][talk].astype(float))
-    n["talk_minutes"] = _count(rep[talk], R)
+    num["talk_minutes"] = talk
+    n["talk_minutes"] = counts[:, phone].sum(axis=1)
 
 
 # ----------------------------------------------------------------------- velocity

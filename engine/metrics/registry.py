@@ -120,7 +120,7 @@ def _enumerate(p: Pipeline, extra_loss_reasons: Iterable[str]) -> Iterable[Metri
         for b in chain[i + 1:]:
             yield MetricDef(f"efficiency.{a}.{b}", "efficiency",
                             f"{_act(p, a)} per {_act(p, b, singular=True)}", "ratio", False,
-                            SampleKind.ratio, "activity", f"count of {a} per {b} in the window", (a, b))
+                            SampleKind.ratio, "ratio", f"count of {a} per {b} in the window", (a, b))
     yield MetricDef("talk_minutes", "talk_minutes", "Talk time", "minutes", True, SampleKind.count,
                     "activity", "sum of duration_minutes of phone activities in the window")
     for reason in dict.fromkeys([*p.loss_reasons, *extra_loss_reasons]):
