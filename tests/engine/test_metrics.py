@@ -68,7 +68,8 @@ ORG = {
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, catalog):
-    p = catalog.pipeline.model_copy(update={"windows": Windows(closed_months=3, velocity_months=6)})
+    p = catalog.pipeline.model_copy(update={"windows": Windows(closed_months=3, velocity_months=6,
+                                                                ratio_months=1)})
     ds = load_dataset(write_dataset(tmp_path_factory.mktemp("org"), **ORG), p)
     t = Thresholds()
     table = compute_metrics(ds, p, t, "2026-10")
@@ -116,6 +117,14 @@ def test_activities_ratios_and_talk_time(setup):
     assert val(t, "C", "efficiency.connect.meeting_scheduled") == 2
     assert val(t, "C", "talk_minutes") == 30
     assert val(t, "A", "talk_minutes") == 0            # meetings are not phone time
+
+
+def test_ratios_read_their_own_longer_window(setup, catalog):
+    p, th, ds, _ = setup
+    p2 = p.model_copy(update={"windows": p.windows.model_copy(update={"ratio_months": 2})})
+    t = compute_metrics(ds, p2, th, "2026-10")
+    assert val(t, "C", "efficiency.call.connect") == pytest.approx(11 / 2)   # September's call too
+    assert val(t, "C", "activity.call") == 10                                # counts stay monthly
 
 
 def test_zero_denominator_is_a_lower_bound_not_infinity(setup):
