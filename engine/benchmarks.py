@@ -41,6 +41,10 @@ def compute_benchmarks(table: MetricTable, thresholds: Thresholds) -> dict[Bench
         K.division_median: _peer_stat(v, [division, role], 0.5),
         K.company_median: _peer_stat(v, [role], 0.5),
         K.company_top_quartile: _peer_stat(v, [role], top),
+        K.team_upper_quartile: _peer_stat(v, [team, role], 0.75),
+        K.team_lower_quartile: _peer_stat(v, [team, role], 0.25),
+        K.company_upper_quartile: _peer_stat(v, [role], 0.75),
+        K.company_lower_quartile: _peer_stat(v, [role], 0.25),
     }
     industry = pd.DataFrame(np.nan, index=v.index, columns=v.columns)
     for m, x in thresholds.industry.items():

@@ -1,48 +1,48 @@
 """The diagnosis: for each rep, the findings down the pyramid and the one focus.
 
 metrics + benchmarks -> comparisons (engine.gaps) -> facts -> rules (engine.rules,
-through engine.rules_adapter) -> findings -> impact (engine.impact) -> focus.
+through engine.rules_adapter) -> what the rules concluded -> impact (engine.impact)
+-> findings, ranked, and the focus.
 
 The rules decide what is a finding, which behaviour explains which result, what
-masks what, and which root causes the evidence points to. This module turns what
-they concluded into ranked, explained results.
+masks what, and which evidence holds. `interpret` turns a rep's conclusions into
+ranked, explained results; the catalog tests (engine.catalog.testing) use the same
+path with hand-written comparisons.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from . import rules_adapter
+from .catalog.loader import comparisons as condition_comparisons
 from .catalog.model import Catalog
-from .catalog.specs import BenchmarkKind
+from .catalog.specs import BenchmarkKind, Evidence
 from .gaps import compare_gaps
-from .impact import Chains, behaviour_impact, build_chains, performance_impact, ranking_impact
+from .impact import behaviour_impact, build_chains, performance_impact, ranking_impact
 from .metrics.table import MetricTable
 from .rules import Compiled, compile_catalog
 
-BENCHMARK_LABEL = {
-    "team_median": "team median", "team_top_quartile": "team top quartile",
-    "division_median": "division median", "company_median": "company median",
-    "company_top_quartile": "company top quartile", "industry": "industry", "plan": "plan",
-}
+BENCHMARK_LABEL = {k.value: k.value.replace("_", " ") for k in BenchmarkKind}
 
 
 @dataclass(frozen=True)
 class Finding:
     level: str                     # performance, behaviour, skill, knowledge
     id: str
-    metric: str | None
-    value: float | None
-    benchmark_kind: str | None
-    benchmark: float | None
-    p_value: float | None
-    q_value: float | None
-    rel_gap: float | None
-    n: float | None
-    impact: float                  # in the unit of the performance metric it bears on, per month
-    impact_unit: str
+    metric: str | None = None
+    value: float | None = None
+    benchmark_kind: str | None = None
+    benchmark: float | None = None
+    p_value: float | None = None
+    q_value: float | None = None
+    rel_gap: float | None = None
+    n: float | None = None
+    impact: float = 0.0            # in the unit of the performance metric it bears on, per month
+    impact_unit: str = ""
     explains: tuple[str, ...] = ()
     masked_by: tuple[str, ...] = ()
     score: float | None = None     # root causes: prior + evidence points
@@ -66,15 +66,29 @@ class Focus:
 
 @dataclass(frozen=True)
 class RepDiagnosis:
-    rep: int
     rep_id: str
     name: str
     role: str
     team: str
     focus: Focus | None
     findings: tuple[Finding, ...]
-    candidates: dict = field(default_factory=dict)   # behaviour gap -> {skill: score}
-    evidence: dict = field(default_factory=dict)     # behaviour gap -> [(evidence id, sentence)]
+    candidates: dict = field(default_factory=dict)   # behaviour gap -> {skill: prior + evidence}
+    evidence: dict = field(default_factory=dict)     # behaviour gap -> [[evidence id, sentence]]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RepDiagnosis":
+        focus = Focus(**{**d["focus"], "learning_assets": tuple(d["focus"]["learning_assets"]),
+                         "assignments": tuple(d["focus"]["assignments"])}) if d.get("focus") else None
+        findings = tuple(Finding(**{**f, "explains": tuple(f["explains"]), "masked_by": tuple(f["masked_by"]),
+                                    "evidence": tuple(f["evidence"])}) for f in d["findings"])
+        return cls(rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"], focus=focus,
+                   findings=findings, candidates=d.get("candidates", {}), evidence=d.get("evidence", {}))
+
+    def finding(self, level: str, gap_id: str) -> Finding | None:
+        return next((f for f in self.findings if f.level == level and f.id == gap_id), None)
 
 
 @dataclass(frozen=True)
@@ -87,198 +101,173 @@ class Diagnosis:
         return next((r for r in self.reps if r.rep_id == rep_id), None)
 
 
-# --------------------------------------------------------------------------- actions
+# --------------------------------------------------------------------------- rule outcomes
 
-def _on_performance(record, m):
-    record.events.append(("performance", {"gap": m["c"]["gap"]}))
+@dataclass
+class RuleOutcome:
+    """What the rules concluded for one rep."""
+
+    performance: list[str] = field(default_factory=list)
+    shortfalls: list[str] = field(default_factory=list)
+    behaviour: dict[str, list[str]] = field(default_factory=dict)   # behaviour gap -> results it explains
+    masked: dict[str, list[str]] = field(default_factory=dict)
+    flows: list[str] = field(default_factory=list)                  # flows whose candidates apply
+    evidence: dict[str, list[str]] = field(default_factory=dict)    # behaviour gap -> evidence ids
+
+
+def _on_performance(out: RuleOutcome, m):
+    out.performance.append(m["c"]["gap"])
     return []
 
 
-def _on_shortfall(record, m):
-    record.events.append(("shortfall", {"gap": m["c"]["gap"]}))
+def _on_shortfall(out: RuleOutcome, m):
+    out.shortfalls.append(m["c"]["gap"])
     return [{"t": "finding", "level": "shortfall", "gap": m["c"]["gap"]}]
 
 
-def _on_behaviour(record, m):
-    c, p = m["c"], m["p"]
-    record.events.append(("behaviour", {"gap": c["gap"], "explains": p["gap"]}))
-    return [{"t": "finding", "level": "behaviour", "gap": c["gap"], "explains": p["gap"]}]
+def _on_behaviour(out: RuleOutcome, m):
+    b, p = m["c"]["gap"], m["p"]["gap"]
+    out.behaviour.setdefault(b, []).append(p)
+    return [{"t": "finding", "level": "behaviour", "gap": b, "explains": p}]
 
 
-def _on_masked(record, m):
-    record.events.append(("masked", {"gap": m["a"]["gap"], "by": m["b"]["gap"]}))
+def _on_masked(out: RuleOutcome, m):
+    out.masked.setdefault(m["a"]["gap"], []).append(m["b"]["gap"])
     return []
 
 
-def _on_candidates(record, m):
-    record.events.append(("candidates", {"gap": m["f"]["gap"]}))
+def _on_candidates(out: RuleOutcome, m):
+    out.flows.append(m["f"]["gap"])
     return []
 
 
-def _evidence_action(evidence_id: str):
-    def act(record, m):
-        record.events.append(("evidence", {"gap": m["f"]["gap"], "evidence": evidence_id}))
+def _evidence_action(gap_id: str, evidence_id: str):
+    def act(out: RuleOutcome, m):
+        out.evidence.setdefault(gap_id, []).append(evidence_id)
         return []
     return act
 
 
-ACTIONS = {"performance": _on_performance, "shortfall": _on_shortfall, "behaviour": _on_behaviour,
-           "masked": _on_masked,
-           "candidates": _on_candidates}
+def run_rules(catalog: Catalog, compiled: Compiled, batches: Iterable[tuple[str, list[dict]]]
+              ) -> dict[str, RuleOutcome]:
+    """Evaluate each rep's facts; what the rules concluded, by key."""
+    outcomes: dict[str, RuleOutcome] = {}
+
+    def bind(fn):
+        def action(record, m):
+            return fn(outcomes.setdefault(record.key, RuleOutcome()), m)
+        return action
+
+    actions = {name: bind(fn) for name, fn in (
+        ("performance", _on_performance), ("shortfall", _on_shortfall), ("behaviour", _on_behaviour),
+        ("masked", _on_masked), ("candidates", _on_candidates))}
+    definition = {}
+    for name, rule in compiled.definition.items():
+        run = rule["run"]
+        if run == "evidence":
+            _, gap_id, ev_id = name.split("__", 2)
+            run = f"evidence:{gap_id}:{ev_id}"
+            actions[run] = bind(_evidence_action(gap_id, ev_id))
+        definition[name] = dict(rule, run=run)
+    keys = []
+
+    def keyed():
+        for key, facts in batches:
+            keys.append(key)
+            yield key, facts
+    rules_adapter.evaluate(compiled.name, definition, actions, keyed())
+    return {k: outcomes.get(k, RuleOutcome()) for k in keys}
 
 
-# --------------------------------------------------------------------------- facts
+# --------------------------------------------------------------------------- interpretation
 
-def rep_facts(table: MetricTable, benchmarks, compiled: Compiled, comparisons: pd.DataFrame
-              ) -> list[list[dict]]:
-    """The facts of every rep: their comparisons and the metric values the evidence reads."""
-    R = len(table.reps)
-    facts: list[list[dict]] = [[] for _ in range(R)]
-    ok = comparisons["tested"].to_numpy(dtype=bool)
-    cols = comparisons.loc[ok, ["rep", "gap", "q", "rel_gap", "value", "benchmark", "n", "metric"]]
-    sample = np.where(cols["metric"].map(lambda m: table.registry.get(m).test.value == "count"),
-                      cols["benchmark"], cols["n"])
-    for (rep, gap, q, rel, value, bench, _n, _m), s in zip(cols.itertuples(index=False), sample):
-        facts[int(rep)].append({"t": "cmp", "gap": gap, "q": float(q), "rel": float(rel),
-                                "sample": float(s), "value": float(value), "bench": float(bench)})
-    metric_cols = {p: table.value[m].to_numpy(dtype=float) for p, m in compiled.metric_properties.items()}
-    diff_cols = {}
-    for p, (m, kind) in compiled.difference_properties.items():
-        diff_cols[p] = table.value[m].to_numpy(dtype=float) - benchmarks[kind][m].to_numpy(dtype=float)
-    for i in range(R):
-        fact = {"t": "metrics"}
-        for p, col in metric_cols.items():
-            if np.isfinite(col[i]):
-                fact[p] = float(col[i])
-        for p, col in diff_cols.items():
-            if np.isfinite(col[i]):
-                fact[p] = float(col[i])
-        facts[i].append(fact)
-    return facts
+Row = dict   # one comparison: metric, value, benchmark, benchmark_kind, p, q, rel_gap, n, bound
 
 
-# --------------------------------------------------------------------------- diagnose
+def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
+              impact_of: Callable[[str, str], float], rank_of: Callable[[str], float],
+              says_of: Callable[[str, Evidence], str], performance_impact_of: Callable[[str], float],
+              ) -> tuple[list[Finding], Focus | None, dict, dict]:
+    """Findings, focus, candidate scores and evidence sentences from what the rules concluded.
 
-def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
-             compiled: Compiled | None = None) -> Diagnosis:
-    """Findings and focus for every rep of the table."""
-    compiled = compiled or compile_catalog(catalog)
-    comparisons = compare_gaps(table, benchmarks, catalog)
-    facts = rep_facts(table, benchmarks, compiled, comparisons)
-    actions = dict(ACTIONS)
-    for b_id, flow in catalog.flows.items():
-        for ev in flow.evidence:
-            actions[f"evidence:{b_id}:{ev.id}"] = _evidence_action(ev.id)
-    definition = {name: dict(rule, run=_action_name(name, rule)) for name, rule in compiled.definition.items()}
-    records = rules_adapter.evaluate(compiled.name, definition, actions,
-                                     ((str(i), f) for i, f in enumerate(facts)))
-    chains = build_chains(table, catalog.pipeline)
-    by_rep_gap = comparisons.set_index(["rep", "gap"])
-    reps = tuple(_rep_result(table, benchmarks, catalog, chains, by_rep_gap, i, records[str(i)])
-                 for i in range(len(table.reps)))
-    return Diagnosis(period=table.period.label, reps=reps, comparisons=comparisons)
-
-
-def _action_name(rule_name: str, rule: dict) -> str:
-    if rule["run"] == "evidence":
-        _, b, e = rule_name.split("__", 2)
-        return f"evidence:{b}:{e}"
-    return rule["run"]
-
-
-def _rep_result(table, benchmarks, catalog: Catalog, chains: Chains, cmp, i: int, record
-                ) -> RepDiagnosis:
-    rep = table.reps.iloc[i]
-    kind = catalog.pipeline.role(rep["role"]).kind.value
-    perf_ids: list[str] = []
-    explains: dict[str, list[str]] = {}
-    masked: dict[str, list[str]] = {}
-    flows: list[str] = []
-    evidence_hits: dict[str, list[str]] = {}
-    for name, ev in record.events:
-        if name == "performance":
-            perf_ids.append(ev["gap"])
-        elif name == "behaviour":
-            explains.setdefault(ev["gap"], []).append(ev["explains"])
-        elif name == "masked":
-            masked.setdefault(ev["gap"], []).append(ev["by"])
-        elif name == "candidates":
-            flows.append(ev["gap"])
-        elif name == "evidence":
-            evidence_hits.setdefault(ev["gap"], []).append(ev["evidence"])
+    `impact_of(behaviour, performance)` is what closing the behaviour gap is worth in the
+    unit of the performance metric; `rank_of(behaviour)` makes a rep's behaviour gaps
+    comparable; `says_of(gap, evidence)` fills an evidence sentence.
+    """
     findings: list[Finding] = []
-    perf_findings = {}
-    for gid in dict.fromkeys(perf_ids):
-        row = cmp.loc[(i, gid)]
+    for gid in dict.fromkeys(outcome.performance):
         gap = catalog.performance_gaps[gid]
-        impact = performance_impact(table, i, gap.metric, row["value"], row["benchmark"])
-        f = _finding("performance", gid, row, impact, _unit(gap.metric))
-        perf_findings[gid] = f
-        findings.append(f)
+        findings.append(_finding("performance", gid, rows[gid], performance_impact_of(gid), _unit(gap.metric)))
+    evidence_text: dict[str, list[list[str]]] = {}
+    for b_id, flow in catalog.flows.items():
+        hits = outcome.evidence.get(b_id, [])
+        sentences = [[ev.id, says_of(b_id, ev)] for ev in flow.evidence if ev.id in hits]
+        if sentences:
+            evidence_text[b_id] = sentences
     candidates: dict[str, dict[str, float]] = {}
-    evidence_text: dict[str, list[tuple[str, str]]] = {}
     behaviour: list[Finding] = []
-    for bid, perf in explains.items():
-        perf = list(dict.fromkeys(perf))
-        row = cmp.loc[(i, bid)]
-        gap = catalog.behaviour_gaps[bid]
-        impacts = {p: behaviour_impact(chains, table, i, gap.metric, row["value"], row["benchmark"],
-                                       catalog.performance_gaps[p].metric, kind) for p in perf}
-        main = max(perf, key=lambda p: impacts[p])
-        rank = ranking_impact(chains, table, i, gap.metric, row["value"], row["benchmark"], kind)
-        flow = catalog.flows.get(bid)
-        scores = dict(flow.candidates) if flow and bid in flows else {}
-        sentences = []
-        if flow:
-            for ev in flow.evidence:
-                if ev.id in evidence_hits.get(bid, []):
-                    for sid, pts in ev.points_to.items():
-                        scores[sid] = scores.get(sid, 0.0) + pts
-                    sentences.append((ev.id, _says(ev, table, benchmarks, i)))
-        candidates[bid] = scores
-        evidence_text[bid] = sentences
-        f = _finding("behaviour", bid, row, impacts[main], _unit(catalog.performance_gaps[main].metric),
-                     explains=tuple(perf), masked_by=tuple(dict.fromkeys(masked.get(bid, []))),
-                     evidence=tuple(s for _, s in sentences), rank_impact=rank)
-        behaviour.append(f)
-    behaviour.sort(key=lambda f: -f.rank_impact)
+    for b_id, explained in outcome.behaviour.items():
+        explained = list(dict.fromkeys(explained))
+        impacts = {p: impact_of(b_id, p) for p in explained}
+        main = max(explained, key=lambda p: (impacts[p], -explained.index(p)))
+        scores = candidate_scores(catalog, b_id, outcome.evidence.get(b_id, [])) if b_id in outcome.flows else {}
+        candidates[b_id] = scores
+        behaviour.append(_finding(
+            "behaviour", b_id, rows[b_id], impacts[main], _unit(catalog.performance_gaps[main].metric),
+            explains=tuple(explained), masked_by=tuple(dict.fromkeys(outcome.masked.get(b_id, []))),
+            evidence=tuple(s for _, s in evidence_text.get(b_id, [])), rank_impact=rank_of(b_id)))
+    behaviour.sort(key=lambda f: (-f.rank_impact, -(f.rel_gap or 0)))
     findings += behaviour
     eligible = [f for f in behaviour if not f.masked_by]
     focus = None
     if eligible:
         top = eligible[0]
-        scores = candidates.get(top.id, {})
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], list(scores).index(kv[0])))
+        ranked = rank_candidates(candidates.get(top.id, {}))
         for sid, score in ranked:
-            skill = catalog.skills[sid]
-            findings.append(Finding(level=skill.kind.value, id=sid, metric=None, value=None,
-                                    benchmark_kind=None, benchmark=None, p_value=None, q_value=None,
-                                    rel_gap=None, n=None, impact=top.impact, impact_unit=top.impact_unit,
-                                    explains=(top.id,), score=round(score, 3), evidence=top.evidence))
+            findings.append(Finding(level=catalog.skills[sid].kind.value, id=sid, impact=top.impact,
+                                    impact_unit=top.impact_unit, explains=(top.id,), score=round(score, 3),
+                                    evidence=top.evidence))
         skill_id = ranked[0][0] if ranked else None
-        perf_id = top.explains[0]
-        for p in top.explains:
-            if perf_findings.get(p) and _unit(catalog.performance_gaps[p].metric) == top.impact_unit:
-                perf_id = p
-                break
-        focus = Focus(metric=top.metric, performance_gap=perf_id, behaviour_gap=top.id, skill_gap=skill_id,
+        main = max(top.explains, key=lambda p: (impact_of(top.id, p), -top.explains.index(p)))
+        focus = Focus(metric=top.metric, performance_gap=main, behaviour_gap=top.id, skill_gap=skill_id,
                       learning_assets=tuple(a.id for a in catalog.assets_for(skill_id)) if skill_id else (),
                       assignments=tuple(a.id for a in catalog.assignments_for(skill_id)) if skill_id else (),
-                      why=_why(table, catalog, top), impact=top.impact, impact_unit=top.impact_unit)
-    return RepDiagnosis(rep=i, rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
-                        focus=focus, findings=tuple(findings), candidates=candidates,
-                        evidence=evidence_text)
+                      why=why(catalog, top, rows.get(main)), impact=top.impact, impact_unit=top.impact_unit)
+    return findings, focus, candidates, evidence_text
 
 
-def _finding(level, gid, row, impact, unit, **kw) -> Finding:
+def candidate_scores(catalog: Catalog, gap_id: str, evidence_ids: Iterable[str]) -> dict[str, float]:
+    """The root causes of a flow with their prior weight plus the points of the evidence that holds."""
+    flow = catalog.flows.get(gap_id)
+    if flow is None:
+        return {}
+    scores = dict(flow.candidates)
+    hits = set(evidence_ids)
+    for ev in flow.evidence:
+        if ev.id in hits:
+            for sid, pts in ev.points_to.items():
+                scores[sid] = scores.get(sid, 0.0) + pts
+    return scores
+
+
+def rank_candidates(scores: dict[str, float]) -> list[tuple[str, float]]:
+    """Highest score first; ties keep the flow's order (its authors' priority)."""
+    order = list(scores)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+
+
+def _finding(level: str, gid: str, row: Row, impact: float, unit: str, **kw) -> Finding:
     return Finding(level=level, id=gid, metric=row["metric"], value=_f(row["value"]),
                    benchmark_kind=row["benchmark_kind"], benchmark=_f(row["benchmark"]),
                    p_value=_f(row["p"]), q_value=_f(row["q"]), rel_gap=_f(row["rel_gap"]), n=_f(row["n"]),
-                   impact=round(float(impact), 4), impact_unit=unit, bound=bool(row["bound"]), **kw)
+                   impact=round(float(impact), 4), impact_unit=unit, bound=bool(row.get("bound", False)), **kw)
 
 
 def _f(x) -> float | None:
-    return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
+    if x is None:
+        return None
+    x = float(x)
+    return None if np.isnan(x) or np.isinf(x) else x
 
 
 def _unit(metric: str) -> str:
@@ -295,47 +284,121 @@ def _unit(metric: str) -> str:
     return "units"
 
 
-UNIT_WORDS = {"revenue": "", "won_deals": "won deals", "opportunities": "opportunities",
-              "meetings": "meetings"}
+UNIT_WORDS = {"won_deals": "won deals", "opportunities": "opportunities", "meetings": "meetings"}
 
 
 def format_impact(value: float, unit: str, currency: str = "USD") -> str:
+    """`$41,000` or `3.2 more won deals`."""
     if unit == "revenue":
         return f"${value:,.0f}" if currency == "USD" else f"{currency} {value:,.0f}"
     word = UNIT_WORDS.get(unit, unit.replace("_", " "))
     return f"{value:,.1f} more {word}" if value < 10 else f"{value:,.0f} more {word}"
 
 
-def _why(table: MetricTable, catalog: Catalog, f: Finding) -> str:
-    d = table.registry.get(f.metric)
+def why(catalog: Catalog, f: Finding, result: Row | None = None) -> str:
+    """One sentence with the numbers: the behaviour against its benchmark, and what it is worth."""
+    reg = catalog.registry
+    d = reg.get(f.metric)
     cur = catalog.pipeline.currency
-    label = BENCHMARK_LABEL.get(f.benchmark_kind or "", f.benchmark_kind or "benchmark")
+    label = BENCHMARK_LABEL.get(f.benchmark_kind or "", "benchmark")
     value = ("≥" if f.bound else "") + d.format(f.value, cur)
     p = f"p={f.p_value:.3f}" if f.p_value is not None and f.p_value >= 0.001 else "p<0.001"
+    text = f"{d.title} {value} vs {label} {d.format(f.benchmark, cur)} ({p})"
+    if result is not None and result.get("value") is not None:
+        rd = reg.get(result["metric"])
+        rlabel = BENCHMARK_LABEL.get(result["benchmark_kind"] or "", "benchmark")
+        text += (f", behind {rd.title.lower()} of {rd.format(_f(result['value']), cur)} vs "
+                 f"{rlabel} {rd.format(_f(result['benchmark']), cur)}")
     worth = format_impact(f.impact, f.impact_unit, cur)
-    return (f"{d.title} {value} vs {label} {d.format(f.benchmark, cur)} ({p}); closing it to the "
-            f"{label} is worth ~{worth}{' a month' if f.impact_unit else ''}.")
+    return f"{text}; closing it to the {label} is worth ~{worth} a month."
 
 
-def _says(ev, table: MetricTable, benchmarks, i: int) -> str:
-    """An evidence sentence with {value} and {benchmark} filled in."""
-    from .catalog.loader import comparisons
-    metric, bench = None, None
-    for _, cmp in comparisons(ev.when, ()):
-        metric = cmp.metric
-        for _, b in cmp.bounds():
-            if isinstance(b, BenchmarkKind):
-                bench = benchmarks[b][metric].iat[i]
-            else:
-                bench = b
-        break
-    value = table.value[metric].iat[i] if metric else None
+# --------------------------------------------------------------------------- facts
+
+def rep_facts(table: MetricTable, benchmarks, compiled: Compiled, comparisons: pd.DataFrame
+              ) -> list[list[dict]]:
+    """The facts of every rep: their comparisons and the metric values the evidence reads."""
+    R = len(table.reps)
+    facts: list[list[dict]] = [[] for _ in range(R)]
+    ok = comparisons["tested"].to_numpy(dtype=bool)
+    cols = comparisons.loc[ok, ["rep", "gap", "q", "rel_gap", "value", "benchmark", "n", "metric"]]
+    counted = cols["metric"].map(lambda m: table.registry.get(m).test.value == "count").to_numpy(dtype=bool)
+    sample = np.where(counted, cols["benchmark"], cols["n"])
+    for (rep, gap, q, rel, value, bench, _n, _m), s in zip(cols.itertuples(index=False), sample):
+        facts[int(rep)].append(cmp_fact(gap, q, rel, s, value, bench))
+    metric_cols = {p: table.value[m].to_numpy(dtype=float) for p, m in compiled.metric_properties.items()}
+    for p, (m, kind, factor) in compiled.difference_properties.items():
+        metric_cols[p] = table.value[m].to_numpy(dtype=float) - factor * benchmarks[kind][m].to_numpy(dtype=float)
+    for i in range(R):
+        facts[i].append(metrics_fact({p: col[i] for p, col in metric_cols.items()}))
+    return facts
+
+
+def cmp_fact(gap: str, q: float, rel: float, sample: float, value: float, bench: float) -> dict:
+    return {"t": "cmp", "gap": gap, "q": float(q), "rel": float(rel), "sample": float(sample),
+            "value": float(value), "bench": float(bench)}
+
+
+def metrics_fact(values: dict[str, float]) -> dict:
+    """The metrics fact; values without data are left out, so no condition on them holds."""
+    fact = {"t": "metrics"}
+    fact.update({p: float(v) for p, v in values.items() if v is not None and np.isfinite(v)})
+    return fact
+
+
+# --------------------------------------------------------------------------- diagnose
+
+def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
+             compiled: Compiled | None = None) -> Diagnosis:
+    """Findings and focus for every rep of the table."""
+    compiled = compiled or compile_catalog(catalog)
+    comparisons = compare_gaps(table, benchmarks, catalog)
+    facts = rep_facts(table, benchmarks, compiled, comparisons)
+    outcomes = run_rules(catalog, compiled, ((str(i), f) for i, f in enumerate(facts)))
+    chains = build_chains(table, catalog.pipeline)
+    rows_by_rep: dict[int, dict[str, Row]] = {}
+    for row in comparisons.to_dict("records"):
+        rows_by_rep.setdefault(int(row["rep"]), {})[row["gap"]] = row
+    reps = []
+    for i in range(len(table.reps)):
+        rep = table.reps.iloc[i]
+        kind = catalog.pipeline.role(rep["role"]).kind.value
+        rows = rows_by_rep.get(i, {})
+
+        def impact_of(b, p, i=i, rows=rows, kind=kind):
+            r = rows[b]
+            return behaviour_impact(chains, table, i, r["metric"], r["value"], r["benchmark"],
+                                    catalog.performance_gaps[p].metric, kind)
+
+        def rank_of(b, i=i, rows=rows, kind=kind):
+            r = rows[b]
+            return ranking_impact(chains, table, i, r["metric"], r["value"], r["benchmark"], kind)
+
+        def perf_impact(p, i=i, rows=rows):
+            r = rows[p]
+            return performance_impact(table, i, r["metric"], r["value"], r["benchmark"])
+
+        def says(b, ev, i=i):
+            return fill_says(ev, lambda m: table.value[m].iat[i],
+                             lambda m, k: benchmarks[k][m].iat[i])
+        findings, focus, candidates, evidence = interpret(catalog, outcomes[str(i)], rows, impact_of,
+                                                          rank_of, says, perf_impact)
+        reps.append(RepDiagnosis(rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
+                                 focus=focus, findings=tuple(findings), candidates=candidates,
+                                 evidence=evidence))
+    return Diagnosis(period=table.period.label, reps=tuple(reps), comparisons=comparisons)
+
+
+def fill_says(ev: Evidence, value_of: Callable[[str], float], bench_of: Callable[[str, BenchmarkKind], float]
+              ) -> str:
+    """An evidence sentence with {value} and {benchmark} filled in from its first comparison."""
+    first = next(iter(condition_comparisons(ev.when, ())), None)
+    if first is None:
+        return ev.says
+    _, cmp = first
+    bound = cmp.bounds()[0][1]
+    bench = bench_of(cmp.metric, bound) if isinstance(bound, BenchmarkKind) else bound
     try:
-        return ev.says.format(value=_num(value), benchmark=_num(bench))
+        return ev.says.format(value=float(value_of(cmp.metric)), benchmark=float(bench))
     except (ValueError, KeyError, IndexError, TypeError):
         return ev.says
-
-
-def _num(x):
-    return float("nan") if x is None else float(x)
-

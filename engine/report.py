@@ -17,7 +17,7 @@ K = BenchmarkKind
 BENCHMARK_KEYS = {K.team_median: "team", K.division_median: "division", K.company_median: "company",
                   K.team_top_quartile: "team_top_quartile",
                   K.company_top_quartile: "company_top_quartile", K.industry: "industry",
-                  K.plan: "plan"}
+                  K.plan: "plan"}   # the quartiles by value are for the catalog's evidence
 
 
 def clean(x: Any) -> Any:
@@ -166,3 +166,69 @@ def _fmt(d, v, bound, currency) -> str:
         return "n/a"
     text = d.format(float(v), currency)
     return ("≥" + text) if bound else text
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+def _finding_doc(f) -> dict:
+    doc = {"level": f.level, "id": f.id, "metric": f.metric, "value": _round(f.value, 6),
+           "benchmark": ({"kind": f.benchmark_kind, "value": _round(f.benchmark, 6)}
+                         if f.benchmark_kind else None),
+           "p_value": _round(f.p_value, 6), "q_value": _round(f.q_value, 6),
+           "relative_gap": _round(f.rel_gap, 4), "n": _round(f.n, 3),
+           "impact": _round(f.impact, 4), "impact_unit": f.impact_unit,
+           "evidence": list(f.evidence)}
+    if f.explains:
+        doc["explains"] = list(f.explains)
+    if f.masked_by:
+        doc["masked_by"] = list(f.masked_by)
+    if f.score is not None:
+        doc["score"] = f.score
+    if f.bound:
+        doc["lower_bound"] = True
+    return doc
+
+
+def diagnosis_document(diagnosis, rep: str | None = None) -> dict:
+    """`fairway diagnose --json` (data contract 5)."""
+    reps = []
+    for r in diagnosis.reps:
+        if rep is not None and r.rep_id != rep:
+            continue
+        focus = None
+        if r.focus is not None:
+            f = r.focus
+            focus = {"metric": f.metric, "performance_gap": f.performance_gap,
+                     "behaviour_gap": f.behaviour_gap, "skill_gap": f.skill_gap,
+                     "learning_assets": list(f.learning_assets), "assignments": list(f.assignments),
+                     "why": f.why, "impact": _round(f.impact, 4), "impact_unit": f.impact_unit}
+        reps.append({"rep_id": r.rep_id, "name": r.name, "role": r.role, "team": r.team,
+                     "focus": focus, "findings": [_finding_doc(f) for f in r.findings]})
+    return {"period": diagnosis.period, "reps": reps}
+
+
+def diagnosis_text(diagnosis, catalog, rep: str | None = None) -> str:
+    """A readable report: each rep's focus and findings."""
+    lines = [f"Diagnosis for {diagnosis.period}"]
+    shown = [r for r in diagnosis.reps if rep is None or r.rep_id == rep]
+    with_focus = sum(1 for r in shown if r.focus)
+    lines.append(f"{with_focus} of {len(shown)} reps have a focus this month.\n")
+    for r in shown:
+        head = f"{r.rep_id}  {r.name} ({r.role}, {r.team})"
+        if r.focus is None:
+            lines.append(f"{head}\n  no focus: nothing both significant and large enough")
+            continue
+        f = r.focus
+        gap = catalog.behaviour_gaps[f.behaviour_gap]
+        skill = catalog.skills[f.skill_gap].title if f.skill_gap else "to be found in conversation"
+        lines.append(f"{head}\n  focus: {gap.title} -> {skill}\n  why:   {f.why}")
+        if f.learning_assets:
+            lines.append("  learn: " + ", ".join(catalog.assets[a].title for a in f.learning_assets))
+        if f.assignments:
+            lines.append("  do:    " + ", ".join(catalog.assignments[a].title for a in f.assignments))
+        others = [x for x in r.findings if x.level in ("performance", "behaviour") and x.id != f.behaviour_gap]
+        for x in others:
+            note = f" (masked by {', '.join(x.masked_by)})" if x.masked_by else ""
+            lines.append(f"  also:  {catalog.gap(x.id).title}{note}")
+        lines.append("")
+    return "\n".join(lines).rstrip()

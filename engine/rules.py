@@ -4,9 +4,9 @@ Facts, one state per rep evaluation:
 
 - `{"t": "cmp", "gap": <gap id>, "q", "rel", "sample", "value", "bench"}`: the comparison
   of the rep with the benchmark of one gap (from engine.gaps);
-- `{"t": "metrics", "v__<metric>": value, "d__<metric>__<benchmark>": value - benchmark}`:
-  the metric values the flows' evidence reads (absent where the rep has no data, so a
-  condition on them never holds).
+- `{"t": "metrics", "v__<metric>": value, "d__<metric>__<benchmark>__<factor>": value -
+  factor x benchmark}`: the metric values the flows' evidence reads (absent where the rep
+  has no data, so a condition on them never holds).
 
 Rules, all derived from the catalog:
 
@@ -21,8 +21,8 @@ Rules, all derived from the catalog:
   the result it explains only has to be short;
 - `mask__<B>__<M>`: a behaviour finding B with a finding M that masks it marks B masked;
 - `cand__<B>`: a behaviour finding B brings the root-cause candidates of its flow;
-- `ev__<B>__<E>`: a behaviour finding B with the metric evidence E of its flow adds E's
-  points to the candidates;
+- `ev__<B>__<E>`: the metric evidence E of the flow of B holds for the rep (whether or
+  not B is a finding: the manager may choose to discuss B anyway);
 - `sink`: accepts every fact without firing, so that no fact is "unhandled".
 """
 from __future__ import annotations
@@ -46,9 +46,10 @@ def prop(metric: str) -> str:
     return "v__" + re.sub(r"[^A-Za-z0-9_]", "_", metric)
 
 
-def diff_prop(metric: str, kind: BenchmarkKind) -> str:
-    """The fact property holding value minus a benchmark."""
-    return "d__" + re.sub(r"[^A-Za-z0-9_]", "_", metric) + "__" + kind.value
+def diff_prop(metric: str, kind: BenchmarkKind, factor: float = 1.0) -> str:
+    """The fact property holding value minus `factor` times a benchmark."""
+    return ("d__" + re.sub(r"[^A-Za-z0-9_]", "_", metric) + "__" + kind.value
+            + f"__x{round(factor * 1000):d}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Compiled:
     name: str                       # versioned ruleset name
     definition: dict                # {rule name: {"all": [...], "run": action name}}
     metric_properties: dict         # property -> metric id, for the metrics fact
-    difference_properties: dict     # property -> (metric id, benchmark kind)
+    difference_properties: dict     # property -> (metric id, benchmark kind, factor)
 
 
 def compile_catalog(catalog: Catalog) -> Compiled:
@@ -97,7 +98,7 @@ def compile_catalog(catalog: Catalog) -> Compiled:
         for ev in flow.evidence:
             cond = _condition(ev.when, metric_props, diff_props)
             rules[f"ev__{b_id}__{ev.id}"] = {
-                "all": [finding, {"m": {"$and": [{"t": "metrics"}, cond]}}], "run": "evidence"}
+                "all": [{"m": {"$and": [{"t": "metrics"}, cond]}}], "run": "evidence"}
     rules["sink"] = {"all": [{"x": {"$or": [{"t": t} for t in FACT_TYPES]}},
                              {"z": {"t": "__never__"}}], "run": "never"}
     problems = []
@@ -124,8 +125,9 @@ def _condition(cond, metric_props: dict, diff_props: dict) -> dict:
     parts = []
     for op, bound in cond.bounds():
         if isinstance(bound, BenchmarkKind):
-            name = diff_prop(cond.metric, bound)
-            diff_props[name] = (cond.metric, bound)
+            factor = 1 + cond.by if op in ("above", "at_least") else 1 - cond.by
+            name = diff_prop(cond.metric, bound, factor)
+            diff_props[name] = (cond.metric, bound, factor)
             parts.append({_OPS[op]: {name: 0.0}})
         else:
             name = prop(cond.metric)

@@ -37,7 +37,7 @@ class Record:
     """What the actions of one rep evaluation produced."""
 
     sid: str
-    events: list[tuple[str, dict]] = field(default_factory=list)   # (action name, matched facts)
+    key: str = ""
     errors: list[str] = field(default_factory=list)
 
 
@@ -168,7 +168,7 @@ def evaluate(name: str, definition: dict, actions: dict[str, Action],
             _register(host, name, definition)
         for n, (key, facts) in enumerate(batches):
             sid = f"s{n}"
-            record = Record(sid=sid)
+            record = Record(sid=sid, key=key)
             host.records[sid] = record
             try:
                 checked = [check_fact(dict(f, sid=sid)) for f in facts]

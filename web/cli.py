@@ -134,6 +134,89 @@ def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: boo
         click.echo(metrics_text(table, bench, catalog.pipeline, rep))
 
 
+# --------------------------------------------------------------------------- diagnose
+
+@cli.command("diagnose", with_appcontext=False)
+@dataset_arg
+@click.option("--period", metavar="YYYY-MM", help="The month to review (default: the latest month with data).")
+@click.option("--rep", metavar="ID", help="Only this rep.")
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
+@catalog_option
+def diagnose_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool,
+                 catalog_dir: Path | None):
+    """The one thing to coach each rep this month, with the evidence."""
+    from engine.analysis import analyse
+    from engine.report import diagnosis_document, diagnosis_text, dumps
+    catalog = get_catalog(catalog_dir)
+    ds = load_or_refuse(dataset, catalog)
+    _period_and_rep(ds, period, rep)
+    try:
+        result = analyse(ds, catalog, period)
+    except FairwayError as err:
+        usage(str(err))
+    if as_json:
+        click.echo(dumps(diagnosis_document(result.diagnosis, rep)))
+    else:
+        click.echo(diagnosis_text(result.diagnosis, catalog, rep))
+
+
+# --------------------------------------------------------------------------- catalog
+
+@cli.group("catalog")
+def catalog_group():
+    """Check and test a coaching catalog (rules/ and learning_library/)."""
+
+
+catalog_dir_arg = click.argument("directory", required=False,
+                                 type=click.Path(exists=True, file_okay=False, path_type=Path))
+
+
+@catalog_group.command("check", with_appcontext=False)
+@catalog_dir_arg
+@click.option("--strict", is_flag=True, help="Fail on warnings too (coverage gaps, dead answers...).")
+def catalog_check_cmd(directory: Path | None, strict: bool):
+    """Validate the catalog and report what static analysis finds."""
+    from engine.catalog.check import check_catalog
+    report = check_catalog(directory)
+    for p in report.errors:
+        click.echo(f"error: {p}", err=True)
+    for p in report.warnings:
+        click.echo(f"warning: {p}", err=True)
+    if report.catalog is not None:
+        c = report.catalog
+        click.echo(f"{c.root}: {len(c.performance_gaps)} performance gaps, {len(c.behaviour_gaps)} behaviour "
+                   f"gaps, {len(c.flows)} flows, {len(c.skills)} root causes, {len(c.assets)} learning assets, "
+                   f"{len(c.assignments)} selling assignments, {len(c.tests)} tests")
+        click.echo("\nCoverage (root cause: learning assets / selling assignments / flows)")
+        for row in report.coverage:
+            click.echo(f"  {row['skill']:<24} {len(row['assets'])} assets ({row['minutes']} min) / "
+                       f"{len(row['assignments'])} assignments / {len(row['flows'])} flows")
+    if not report.ok(strict):
+        click.echo(f"catalog refused: {len(report.errors)} errors, {len(report.warnings)} warnings", err=True)
+        sys.exit(Exit.REFUSED)
+    click.echo(f"catalog ok ({len(report.warnings)} warnings)")
+
+
+@catalog_group.command("test", with_appcontext=False)
+@catalog_dir_arg
+def catalog_test_cmd(directory: Path | None):
+    """Run the catalog's tests (rules/tests/*.yaml)."""
+    from engine.catalog.testing import run_catalog_tests
+    catalog = get_catalog(directory)
+    outcomes = run_catalog_tests(catalog)
+    failed = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        click.echo(f"{'ok  ' if o.passed else 'FAIL'} {o.file}: {o.name}")
+        for d in o.diffs:
+            click.echo("     " + d.replace("\n", "\n     "))
+    click.echo(f"\n{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    if not outcomes:
+        click.echo("no catalog tests found in rules/tests/", err=True)
+        sys.exit(Exit.REFUSED)
+    if failed:
+        sys.exit(Exit.REFUSED)
+
+
 # --------------------------------------------------------------------------- demo data
 
 @cli.command("demo-data", with_appcontext=False)

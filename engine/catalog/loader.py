@@ -328,6 +328,7 @@ class _CrossCheck:
         from ..metrics.registry import MetricRegistry
         reg = MetricRegistry(p)
         out: dict[str, Flow] = {}
+        question_at: dict[str, str] = {}   # question ids are unique across flows: answers key on them
         for flow, doc in files:
             if self.ref(doc, ("behaviour_gap",), flow.behaviour_gap, list(behav), "behaviour gap"):
                 if flow.behaviour_gap in out:
@@ -358,8 +359,11 @@ class _CrossCheck:
                     self.ref(doc, path + ("metric",), cmp.metric, reg.ids(), "metric id")
             qids = [q.id for q in flow.questions]
             for i, q in enumerate(flow.questions):
-                if q.id in qids[:i]:
-                    self.err(doc, ("questions", i, "id"), "duplicate question id", value=q.id)
+                if q.id in question_at:
+                    self.err(doc, ("questions", i, "id"), "duplicate question id", value=q.id,
+                             expected=f"ids unique across the catalog (first defined in {question_at[q.id]})")
+                else:
+                    question_at[q.id] = f"{doc.file}:{doc.line(('questions', i))}"
                 aids = [a.id for a in q.answers]
                 for j, a in enumerate(q.answers):
                     if a.id in aids[:j]:
@@ -425,6 +429,8 @@ class _CrossCheck:
                     self.ref(doc, base + ("gaps", gid), gid, gap_ids, "gap")
                 for mid in t.metrics:
                     self.ref(doc, base + ("metrics", mid), mid, reg.ids(), "metric id")
+                for mid in t.benchmarks:
+                    self.ref(doc, base + ("benchmarks", mid), mid, reg.ids(), "metric id")
                 for qid, aid in t.answers.items():
                     if self.ref(doc, base + ("answers", qid), qid, list(questions), "question"):
                         self.ref(doc, base + ("answers", qid), aid,

@@ -95,10 +95,14 @@ class Pipeline(Spec):
 
 class BenchmarkKind(str, Enum):
     team_median = "team_median"
-    team_top_quartile = "team_top_quartile"
+    team_top_quartile = "team_top_quartile"          # the best quarter: high or low by the metric
     division_median = "division_median"
     company_median = "company_median"
     company_top_quartile = "company_top_quartile"
+    team_upper_quartile = "team_upper_quartile"      # by value: 75% of the team is at or below
+    team_lower_quartile = "team_lower_quartile"      # by value: 25% of the team is at or below
+    company_upper_quartile = "company_upper_quartile"
+    company_lower_quartile = "company_lower_quartile"
     industry = "industry"
     plan = "plan"
 
@@ -207,19 +211,26 @@ Points = dict[Id, Annotated[float, Field(gt=-10, le=10)]]
 
 
 class Comparison(Spec):
-    """`{metric: loss_share.timing, above: 0.25}` or `{metric: talk_minutes, above: team_top_quartile}`."""
+    """`{metric: loss_share.timing, above: 0.25}` or `{metric: talk_minutes, above: team_median, by: 0.2}`.
+
+    `by` is a relative margin for benchmark bounds: `above: team_median, by: 0.2` holds
+    when the value is more than 20% above the team median.
+    """
 
     metric: str
     above: float | BenchmarkKind | None = None
     below: float | BenchmarkKind | None = None
     at_least: float | BenchmarkKind | None = None
     at_most: float | BenchmarkKind | None = None
+    by: float = Field(0.0, ge=0, le=10)
 
     @model_validator(mode="after")
     def _one_bound(self):
         bounds = [b for b in ("above", "below", "at_least", "at_most") if getattr(self, b) is not None]
         if not bounds:
             raise ValueError("give one of above, below, at_least, at_most")
+        if self.by and not any(isinstance(getattr(self, b), BenchmarkKind) for b in bounds):
+            raise ValueError("by is a margin over a benchmark: use it with a benchmark bound")
         return self
 
     def bounds(self) -> list[tuple[str, float | BenchmarkKind]]:
@@ -344,6 +355,7 @@ class GapInput(Spec):
     benchmark: float
     p: float = Field(ge=0, le=1)
     n: float = Field(1000, ge=0)
+    impact: float | None = None   # what closing it is worth; findings rank by it (default: the relative gap)
 
 
 class TestExpect(Spec):
@@ -360,6 +372,7 @@ class CatalogTest(Spec):
     role: Id
     gaps: dict[Id, GapInput] = {}
     metrics: dict[str, float] = {}
+    benchmarks: dict[str, dict[BenchmarkKind, float]] = {}   # metric -> {benchmark: value}
     answers: dict[Id, Id] = {}
     expect: TestExpect
 
