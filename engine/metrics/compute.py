@@ -127,6 +127,33 @@ def _results_metrics(ds: Dataset, window, R, num, den, n):
     sourced = created & (src >= 0) & (src != rep)      # sourced by someone else than the owner
     num["opportunities_created"] = _count(owner, R) + _count(src[sourced], R)
     n["opportunities_created"] = num["opportunities_created"]
+    entries = _stage_entries(ds, window, R)
+    for j, stage in enumerate(ds.stages):
+        num[f"stage_entries.{stage}"] = n[f"stage_entries.{stage}"] = entries[:, j]
+
+
+def _stage_entries(ds: Dataset, window, R: int) -> np.ndarray:
+    """rep x stage: opportunities that entered each stage in the window (new proposals...).
+
+    From the stage history; an opportunity without history enters the first stage when
+    created, and the won stage when it closes won.
+    """
+    S = len(ds.stages)
+    o, h = ds.opportunities, ds.stage_history
+    h = h[_in(h["entered"].to_numpy(), window)].drop_duplicates(["opp", "stage"])
+    rep_of = o["rep"].to_numpy()
+    keys = [rep_of[h["opp"].to_numpy()].astype(np.int64) * S + h["stage"].to_numpy()]
+    has_h = np.zeros(len(o), dtype=bool)
+    has_h[ds.stage_history["opp"].to_numpy()] = True
+    won_in_h = np.zeros(len(o), dtype=bool)
+    won_rows = ds.stage_history["stage"].to_numpy() == S - 1
+    won_in_h[ds.stage_history["opp"].to_numpy()[won_rows]] = True
+    new = ~has_h & _in(o["created"].to_numpy(), window)
+    won = (o["status"].to_numpy() == "won") & ~won_in_h & _in(o["close"].to_numpy(), window)
+    keys += [rep_of[new].astype(np.int64) * S, rep_of[won].astype(np.int64) * S + (S - 1)]
+    k = np.concatenate(keys)
+    k = k[k >= 0]
+    return _count(k, R * S).reshape(R, S)
 
 
 # ----------------------------------------------------------------------- activities

@@ -112,6 +112,10 @@ def _enumerate(p: Pipeline, extra_loss_reasons: Iterable[str]) -> Iterable[Metri
                         "share", True, SampleKind.proportion, "closed",
                         f"share of closed opportunities that reached {s} and went on to the next stage",
                         (s,))
+    for s in p.all_stages:
+        title = "Won deals" if s == p.won_stage else f"Reached {_title(p, s).lower()}"
+        yield MetricDef(f"stage_entries.{s}", "stage_entries", title, "count", True, SampleKind.count,
+                        "results", f"opportunities that entered {s} in the window", (s,))
     for a in p.activity_types:
         yield MetricDef(f"activity.{a.id}", "activity", a.title, "count", True, SampleKind.count,
                         "activity", f"count of {a.id} activities in the window", (a.id,))
