@@ -1,17 +1,84 @@
 """fairway's web app: an application factory; nothing runs at import."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from engine.catalog import load_catalog
+
+from . import config as cfg
+from .extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: configuration, the catalog (loaded once) and the blueprints."""
-    app = Flask(__name__, instance_relative_config=True)
-    if test_config:
+    """Build the app: configuration, the catalog (loaded and checked once), extensions, blueprints."""
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FAIRWAY_INSTANCE") or None
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=str(Path(instance).resolve()) if instance else None)
+    app.config.from_mapping(cfg.defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(cfg.from_environment())
+    else:
         app.config.update(test_config)
+    cfg.finalise(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.extensions["fairway.catalog"] = load_catalog(app.config["FAIRWAY_CATALOG"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = "strong"
+
+    from . import filters, errors
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
+    from .archive.routes import bp as archive_bp
+    from .assignments.routes import bp as assignments_bp
+    from .auth.routes import bp as auth_bp
+    from .catalog.routes import bp as catalog_bp
+    from .coach.routes import bp as coach_bp
+    from .reps.routes import bp as reps_bp
+    from .team.routes import bp as team_bp
+
+    filters.register(app)
+    errors.register(app)
+    for bp in (auth_bp, team_bp, reps_bp, coach_bp, archive_bp, assignments_bp, catalog_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)
 
     @app.get("/healthz")
     def healthz():
-        return {"status": "ok"}
+        db.session.execute(db.text("select 1"))
+        return {"status": "ok", "catalog": app.extensions["fairway.catalog"].version}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                    "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        return response
 
     return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_durability(dbapi_connection, _record):
+    """SQLite: foreign keys on; WAL with full sync, so an acknowledged save survives a crash."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()

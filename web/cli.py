@@ -247,5 +247,107 @@ def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None,
         click.echo(f"  {name}: {count:,} rows")
 
 
+# --------------------------------------------------------------------------- import
+
+@cli.command("import", with_appcontext=False)
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_ref", required=True, metavar="FILE|NAME",
+              help="A mapping YAML file, or the name of one shipped in mappings/ "
+                   "(salesforce, hubspot).")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The dataset folder to create (new or empty).")
+@catalog_option
+def import_cmd(source: Path, mapping_ref: str, out: Path, catalog_dir: Path | None):
+    """Turn the CRM exports in SOURCE into a dataset folder, as a mapping says."""
+    from engine.dataset.importer import import_dataset
+    from engine.dataset.mapping import load_mapping, shipped_mappings
+    from engine.errors import DatasetError
+    shipped = shipped_mappings()
+    path = Path(mapping_ref)
+    if not path.is_file():
+        if mapping_ref not in shipped:
+            usage(f"no mapping file {mapping_ref!r}, and no shipped mapping of that name "
+                  f"(shipped: {', '.join(shipped)})")
+        path = shipped[mapping_ref]
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        usage(f"{out} exists and is not an empty folder")
+    catalog = get_catalog(catalog_dir)
+    try:
+        mapping = load_mapping(path, catalog.pipeline)
+        summary = import_dataset(source, mapping, out, catalog.pipeline, progress=terminal_progress())
+    except ProblemsError as err:
+        if isinstance(err, DatasetError):
+            click.echo("The mapping ran, but its result breaks the data contract "
+                       "(files and rows below are those of the result):", err=True)
+        refuse(err)
+    warn(summary["warnings"])
+    click.echo(f"{out}: imported from {source} with {path.name}, valid")
+    for stem, rows in summary["rows"].items():
+        left_out = summary["left_out"].get(stem, 0)
+        click.echo(f"  {stem}: {rows:,} rows" + (f" ({left_out:,} source rows left out by "
+                                                  "where or unmapped: drop)" if left_out else ""))
+    for kind, rows in summary["added"].items():
+        click.echo(f"  added {rows:,} {kind} rows beside their source rows")
+    for note in summary["skipped"]:
+        click.echo(f"  skipped (optional) {note}")
+
+
+# --------------------------------------------------------------------------- the app
+
+@cli.command("demo", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (loopback by default).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--instance", "instance_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Instance folder to create (default: a new temporary folder).")
+@click.option("--reps", default=60, show_default=True, type=click.IntRange(10, 2000))
+@click.option("--no-serve", is_flag=True, help="Prepare the instance and exit (for scripts and tests).")
+def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serve: bool):
+    """Generate a demo org in a fresh instance, create one user per role, serve the app."""
+    import os
+    import tempfile
+
+    from web import create_app
+    from web.demo import init_db, seed_demo
+    if instance_dir is None:
+        instance_dir = Path(tempfile.mkdtemp(prefix="fairway-demo-"))
+    elif instance_dir.exists() and any(instance_dir.iterdir()):
+        usage(f"{instance_dir} is not empty: the demo needs a fresh instance folder")
+    instance_dir = instance_dir.resolve()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["FAIRWAY_INSTANCE"] = str(instance_dir)
+    os.environ["FAIRWAY_ENV"] = "demo"
+    os.environ.pop("FAIRWAY_DATABASE_URL", None)
+    app = create_app()
+    click.echo(f"Preparing the demo instance in {instance_dir} ...")
+    init_db(app)
+    users = seed_demo(app, instance_dir / "demo-org", reps=reps)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    click.echo(f"\nfairway demo: {url}\nSign in as (user / password / sees):")
+    for u in users:
+        click.echo(f"  {u.username:<11} {u.password:<14} {u.scope}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}, not only this computer", err=True)
+    if not no_serve:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@cli.command("create-user")
+@click.argument("username")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["manager", "director", "enablement", "ops", "trainer", "admin"]))
+@click.option("--team", "teams", multiple=True, help="A team the manager leads (repeat for several).")
+@click.option("--division", "divisions", multiple=True, help="A division the director leads.")
+@click.password_option()
+def create_user_cmd(username, name, role, teams, divisions, password):
+    """Create a user of the configured instance (run `fairway db upgrade` first)."""
+    from web.demo import create_user
+    from web.extensions import db
+    from web.models import Role, User
+    if db.session.execute(db.select(User).where(User.username == username)).scalar_one_or_none():
+        usage(f"a user {username!r} exists already")
+    create_user(username, name, Role(role), password, teams=teams, divisions=divisions)
+    click.echo(f"created {role} {username}")
+
+
 def main():  # pragma: no cover - console entry point
     cli(prog_name="fairway")

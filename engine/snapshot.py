@@ -1,0 +1,126 @@
+"""Everything the pages show about each rep, as plain JSON-able documents.
+
+Computed once per analysis (per import in the web app), so that no page computes a
+metric. Per rep: the metrics document of `fairway metrics --json`, the diagnosis,
+the success plan and the chart data; per team, division and the company: aggregates.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .analysis import Analysis
+from .catalog.model import Catalog
+from .catalog.specs import BenchmarkKind
+from .plan import success_plans
+from .report import clean, funnel_rows, metrics_document
+from .stats import mann_kendall
+
+TREND_METRICS = ("calls_per_connect", "connects_per_meeting", "talk_minutes")
+
+
+def _month_frame(series: pd.DataFrame, rep: int) -> pd.DataFrame:
+    return series.xs(rep, level="rep")
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> list:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    return [None if np.isnan(x) else round(float(x), 3) for x in r]
+
+
+def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dict]:
+    """(one document per rep, the aggregates of teams, divisions and the company)."""
+    t, bench, diag = analysis.table, analysis.benchmarks, analysis.diagnosis
+    p = catalog.pipeline
+    metrics = metrics_document(t, bench, p, catalog.thresholds)["reps"]
+    plans = success_plans(t, bench, p)
+    months = t.series["activity_month"]
+    results = t.series["results_month"]
+    month_labels = list(months.index.get_level_values("month").unique())
+    trend_window = catalog.thresholds.trend_months
+    chain = p.prospecting_funnel
+    losses = [m for m in t.metric_ids if m.startswith("loss_share.")]
+    open_opps = t.open_opps
+    by_rep_open = {r: g for r, g in open_opps.groupby("rep")}
+    ratio_series = {}
+    R = len(t.reps)
+    first_pair = (chain[0], chain[1]) if len(chain) > 1 else None
+    second_pair = (chain[1], chain[2]) if len(chain) > 2 else None
+    for key, pair in (("calls_per_connect", first_pair), ("connects_per_meeting", second_pair)):
+        if pair:
+            a = months[pair[0]].to_numpy(dtype=float).reshape(R, -1)
+            b = months[pair[1]].to_numpy(dtype=float).reshape(R, -1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio_series[key] = np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+    ratio_series["talk_minutes"] = months["talk_minutes"].to_numpy(dtype=float).reshape(R, -1)
+    trends = {k: mann_kendall(v[:, -trend_window:]) for k, v in ratio_series.items()}
+    docs = []
+    for i in range(R):
+        rep = t.reps.iloc[i]
+        kind = p.role(rep["role"]).kind.value
+        m = months.xs(i, level="rep")
+        r = results.xs(i, level="rep")
+        opps = by_rep_open.get(i)
+        charts = {
+            "months": month_labels,
+            "activity_month": {a: [int(x) for x in m[a]] for a in p.activity_type_ids},
+            "talk_minutes": [round(float(x), 1) for x in m["talk_minutes"]],
+            "ratios": {k: [None if np.isnan(x) else round(float(x), 3) for x in v[i]]
+                       for k, v in ratio_series.items() if k != "talk_minutes"},
+            "results_month": {c: [round(float(x), 2) for x in r[c]] for c in r.columns},
+            "losses": {m_.split(".", 1)[1]: int(t.num.at[i, m_]) for m_ in losses if t.num.at[i, m_] > 0},
+            "open_pipeline": [] if opps is None else [
+                {"id": o.opportunity_id, "stage": p.stage_ids[int(o.stage)], "amount": round(float(o.amount), 2),
+                 "expected_close": None if pd.isna(o.expected_close) else pd.Timestamp(o.expected_close).date().isoformat(),
+                 "age_days": int(o.age_days), "days_in_stage": int(o.days_in_stage),
+                 "activities": int(o.activities), "at_risk": bool(o.at_risk), "stalled": bool(o.stalled),
+                 "oversize": bool(o.oversize), "overage": bool(o.overage)}
+                for o in opps.itertuples(index=False)],
+            "trends": {k: {"tau": _f(tau[i]), "p_value": _f(pv[i]),
+                           "direction": _direction(tau[i], pv[i], catalog.thresholds.significance)}
+                       for k, (tau, pv) in trends.items()},
+        }
+        rd = diag.reps[i] if diag is not None else None
+        docs.append({"rep_id": rep["rep_id"], "name": rep["name"], "role": rep["role"], "team": rep["team"],
+                     "division": rep["division"], "manager": rep["manager"],
+                     "metrics": metrics[i], "diagnosis": rd.to_dict() if rd else None,
+                     "charts": clean(charts), "plan": clean(plans.for_rep(i, kind))})
+    return docs, clean(aggregates(analysis, catalog))
+
+
+def _f(x) -> float | None:
+    return None if x is None or np.isnan(x) else round(float(x), 4)
+
+
+def _direction(tau: float, p: float, alpha: float) -> str:
+    if np.isnan(tau) or np.isnan(p) or p >= alpha:
+        return "flat"
+    return "up" if tau > 0 else "down"
+
+
+def aggregates(analysis: Analysis, catalog: Catalog) -> dict:
+    """Team, division and company figures: metric values, funnels, medians, the team's reps."""
+    t, bench = analysis.table, analysis.benchmarks
+    stages = catalog.pipeline.all_stages
+    out: dict = {"period": t.period.label, "as_of": t.period.as_of.date().isoformat()}
+    keep = [m for m in t.metric_ids if not m.startswith(("days_in_stage.",))] + \
+        [m for m in t.metric_ids if m.startswith("days_in_stage.")]
+    for level in ("team", "division", "company"):
+        values = t.group_values(level)
+        funnels = t.group_funnel(level)
+        out[level] = {str(k): {"metrics": {m: values.at[k, m] for m in keep if m in values.columns},
+                               "funnel": funnel_rows(funnels.loc[k].to_numpy(), stages)}
+                      for k in values.index}
+    # per team and role: each rep's headline figures, for the team charts
+    roster: dict = {}
+    for i, rep in t.reps.iterrows():
+        roster.setdefault(rep["team"], []).append({
+            "rep_id": rep["rep_id"], "name": rep["name"], "role": rep["role"],
+            "win_rate": t.value.at[i, "win_rate"], "talk_minutes": t.value.at[i, "talk_minutes"],
+            "calls": t.value.at[i, "activity.call"]})
+    out["roster"] = roster
+    out["company_median"] = {role: {m: bench[BenchmarkKind.company_median].loc[idx, m].iloc[0]
+                                    for m in keep}
+                             for role, idx in t.reps.groupby("role").groups.items()}
+    return out

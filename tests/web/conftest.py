@@ -1,0 +1,98 @@
+"""flaskr-style fixtures: an app on a seeded copy of a demo instance, a client, a runner,
+and `auth` / `forms` helpers that sign in and post forms with their CSRF token."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from web import create_app
+from web.demo import init_db, seed_demo
+from web.extensions import db
+
+PASSWORDS = {role: f"{role}-secret-pw" for role in ("manager", "director", "enablement", "ops", "trainer", "admin")}
+ROLES = tuple(PASSWORDS)
+
+
+def make_config(instance: Path) -> dict:
+    return {"INSTANCE_PATH": str(instance), "FAIRWAY_ENV": "testing", "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'fairway.sqlite'}",
+            "FAIRWAY_DATASETS": str(instance / "datasets"), "FAIRWAY_IMPORT_ROOT": str(instance / "imports")}
+
+
+@pytest.fixture(scope="session")
+def seeded_instance(tmp_path_factory) -> Path:
+    """A demo instance built once per test session: 40 reps, 12 months to 2026-10, one user per role."""
+    instance = tmp_path_factory.mktemp("seeded")
+    app = create_app(make_config(instance))
+    init_db(app)
+    seed_demo(app, instance / "org", reps=40, months=12, seed=7, end="2026-10", passwords=PASSWORDS)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return instance
+
+
+@pytest.fixture
+def app(seeded_instance, tmp_path):
+    instance = tmp_path / "instance"
+    shutil.copytree(seeded_instance, instance)
+    (instance / "imports").mkdir(exist_ok=True)
+    app = create_app(make_config(instance))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+class Forms:
+    """Post a form the way a browser does: fetch the page, take its CSRF token, submit."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, page: str, data: dict | None = None, action: str | None = None, **kw):
+        token = csrf_from(self.client.get(page).get_data(as_text=True))
+        return self.client.post(action or page, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+        self.forms = Forms(client)
+
+    def login(self, username: str = "manager", password: str | None = None):
+        return self.forms.post("/login", {"username": username,
+                                          "password": password or PASSWORDS.get(username, "")})
+
+    def logout(self):
+        token = csrf_from(self.client.get("/catalog/").get_data(as_text=True))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def forms(client):
+    return Forms(client)

@@ -1,0 +1,55 @@
+"""The factory, configuration, sign-in and the health check."""
+from __future__ import annotations
+
+import pytest
+
+from web import create_app
+from web.config import ConfigError
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_json()["status"] == "ok"
+
+
+def test_secret_key_required_in_production(tmp_path, monkeypatch):
+    monkeypatch.delenv("FAIRWAY_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FAIRWAY_ENV", "production")
+    monkeypatch.setenv("FAIRWAY_INSTANCE", str(tmp_path))
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_cookies_are_secure(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAIRWAY_ENV", "production")
+    monkeypatch.setenv("FAIRWAY_SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("FAIRWAY_INSTANCE", str(tmp_path))
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+def test_login_and_logout(client, auth):
+    assert client.get("/team/").status_code == 302
+    r = auth.login("manager")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/team/")
+    assert client.get("/team/").status_code == 200
+    auth.logout()
+    assert client.get("/team/").status_code == 302
+
+
+def test_wrong_password_is_refused(client, auth):
+    r = auth.login("manager", "nope")
+    assert r.status_code == 200 and b"wrong password" in r.data
+    assert client.get("/team/").status_code == 302
+
+
+def test_login_never_redirects_off_site(client, forms):
+    token_page = "/login?next=https://evil.example/"
+    r = forms.post(token_page, {"username": "manager", "password": "manager-secret-pw"})
+    assert r.status_code == 302 and "evil.example" not in r.headers["Location"]
+
+
+def test_login_without_csrf_token_is_refused(client):
+    r = client.post("/login", data={"username": "manager", "password": "manager-secret-pw"})
+    assert r.status_code == 400
+    assert client.get("/team/").status_code == 302

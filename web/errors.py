@@ -1,0 +1,29 @@
+"""Error pages that answer HTML or JSON as the client asks (API paths always JSON)."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return _respond(400, "The form expired or came from elsewhere; reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        return _respond(err.code or 500, err.description or err.name)
+
+
+def _respond(code: int, message: str):
+    if wants_json():
+        return jsonify({"error": {"status": code, "message": message}}), code
+    return render_template("error.html", code=code, message=message), code

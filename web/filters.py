@@ -1,0 +1,60 @@
+"""Template filters: metric values, money, shares, dates; the catalog in every template."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+
+
+def _catalog():
+    return current_app.extensions["fairway.catalog"]
+
+
+def metric_value(value, metric_id: str, lower_bound: bool = False) -> str:
+    """A metric as a person reads it: 53%, $41,000, 8.2, 12 days."""
+    if value is None:
+        return "n/a"
+    text = _catalog().registry.get(metric_id).format(float(value), _catalog().pipeline.currency)
+    return ("≥" if lower_bound else "") + text
+
+
+def metric_title(metric_id: str) -> str:
+    try:
+        return _catalog().registry.get(metric_id).title
+    except KeyError:
+        return metric_id
+
+
+def percent(value, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{float(value) * 100:.{digits}f}%"
+
+
+def money(value) -> str:
+    return "n/a" if value is None else f"${float(value):,.0f}"
+
+
+def nice_date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return value.strftime("%d %b %Y")
+
+
+def rag_badge(rag: str | None) -> Markup:
+    label = {"green": "on track", "yellow": "behind", "red": "well behind"}.get(rag or "", "no goal")
+    return Markup('<span class="rag rag-{}">{}</span>').format(escape(rag or "none"), label)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(metric_value)
+    app.add_template_filter(metric_title)
+    app.add_template_filter(percent)
+    app.add_template_filter(money)
+    app.add_template_filter(nice_date)
+    app.add_template_filter(rag_badge)
+
+    @app.context_processor
+    def inject():
+        return {"catalog": _catalog(), "today": date.today()}

@@ -1,0 +1,212 @@
+"""What the app stores: users and their scope, imported datasets and their analysis,
+coaching sessions (with the dialogue state), plans and assignments."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import Enum
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Role(str, Enum):
+    manager = "manager"          # their teams' reps
+    director = "director"        # their division's reps
+    enablement = "enablement"    # the catalog; aggregates only
+    ops = "ops"
+    trainer = "trainer"
+    admin = "admin"              # users and data
+
+    @property
+    def title(self) -> str:
+        return {"ops": "Sales operations"}.get(self.value, self.value.capitalize())
+
+
+REP_DATA_ROLES = (Role.manager, Role.director, Role.admin)
+CATALOG_ROLES = (Role.enablement, Role.ops, Role.trainer, Role.admin)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    teams: Mapped[list] = mapped_column(JSON, default=list)        # a manager's teams
+    divisions: Mapped[list] = mapped_column(JSON, default=list)    # a director's divisions
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:          # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def sees_rep_data(self) -> bool:
+        return self.role_enum in REP_DATA_ROLES
+
+
+class Dataset(db.Model):
+    """An imported dataset, accepted whole, with its analysis for one period."""
+
+    __tablename__ = "datasets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(500))          # where it was imported from
+    folder: Mapped[str] = mapped_column(String(500))          # the validated copy kept by the app
+    period: Mapped[str] = mapped_column(String(7))            # YYYY-MM
+    as_of: Mapped[date] = mapped_column(Date)
+    catalog_version: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    aggregates: Mapped[dict] = mapped_column(JSON, default=dict)   # team, division and company figures
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    reps = relationship("RepSnapshot", back_populates="dataset", cascade="all, delete-orphan",
+                        lazy="dynamic")
+
+
+class RepSnapshot(db.Model):
+    """One rep in one dataset: everything the pages show, computed once at import."""
+
+    __tablename__ = "rep_snapshots"
+    __table_args__ = (UniqueConstraint("dataset_id", "rep_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    rep_id: Mapped[str] = mapped_column(String(120), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str] = mapped_column(String(200), index=True)
+    division: Mapped[str] = mapped_column(String(200), index=True)
+    manager: Mapped[str | None] = mapped_column(String(200))
+    focus_gap: Mapped[str | None] = mapped_column(String(80))
+    focus_skill: Mapped[str | None] = mapped_column(String(80))
+    metrics: Mapped[dict] = mapped_column(JSON)        # the rep's entry of `fairway metrics --json`
+    diagnosis: Mapped[dict] = mapped_column(JSON)      # RepDiagnosis.to_dict()
+    charts: Mapped[dict] = mapped_column(JSON)         # series and open pipeline for the charts
+    plan: Mapped[list] = mapped_column(JSON)           # the success plan rows
+
+    dataset = relationship("Dataset", back_populates="reps")
+
+
+class SessionType(str, Enum):
+    development = "development"
+    opportunity = "opportunity"
+    funnel = "funnel"
+    account = "account"
+    joint_call = "joint_call"
+
+
+class CoachingSession(db.Model):
+    """A coaching conversation with a rep; the diagnostic one saves its state as it goes."""
+
+    __tablename__ = "coaching_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[str] = mapped_column(String(120), index=True)
+    rep_name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(200), index=True)
+    division: Mapped[str] = mapped_column(String(200))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20), default=SessionType.development.value)
+    held_on: Mapped[date] = mapped_column(Date)
+    month: Mapped[str] = mapped_column(String(7))                  # the period discussed
+    step: Mapped[str] = mapped_column(String(20), default="reflection")
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")   # in_progress, completed
+    notes: Mapped[str] = mapped_column(Text, default="")
+    reflection: Mapped[dict] = mapped_column(JSON, default=dict)   # how it went, went well, to improve
+    goals_note: Mapped[str] = mapped_column(Text, default="")
+    dialogue: Mapped[dict] = mapped_column(JSON, default=dict)     # engine.dialogue.DialogueState
+    actions: Mapped[dict] = mapped_column(JSON, default=dict)      # chosen assets and assignment, due dates
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    plan = relationship("CoachingPlan", back_populates="session", uselist=False)
+
+
+class PlanStatus(str, Enum):
+    active = "active"
+    achieved = "achieved"
+    not_achieved = "not_achieved"
+    abandoned = "abandoned"
+
+
+class CoachingPlan(db.Model):
+    """The month's plan for one skill: why, how, the baseline KPI, the target, the follow-up."""
+
+    __tablename__ = "coaching_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="SET NULL"))
+    rep_id: Mapped[str] = mapped_column(String(120), index=True)
+    rep_name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(200), index=True)
+    division: Mapped[str] = mapped_column(String(200))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    skill_id: Mapped[str] = mapped_column(String(80), index=True)
+    behaviour_gap: Mapped[str | None] = mapped_column(String(80))
+    why: Mapped[str] = mapped_column(Text)
+    how: Mapped[str] = mapped_column(Text)
+    baseline_metric: Mapped[str] = mapped_column(String(120))
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    target_value: Mapped[float | None] = mapped_column(Float)
+    follow_up_on: Mapped[date] = mapped_column(Date)
+    second_follow_up_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=PlanStatus.active.value, index=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome_value: Mapped[float | None] = mapped_column(Float)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    session = relationship("CoachingSession", back_populates="plan")
+    assignments = relationship("Assignment", back_populates="plan", cascade="all, delete-orphan")
+
+
+class AssignmentKind(str, Enum):
+    learning = "learning"
+    selling = "selling"
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("coaching_plans.id", ondelete="CASCADE"), index=True)
+    rep_id: Mapped[str] = mapped_column(String(120), index=True)
+    rep_name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(200), index=True)
+    division: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))                 # learning | selling
+    ref_id: Mapped[str] = mapped_column(String(120))              # asset or assignment template id
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)   # open, completed, cancelled
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    plan = relationship("CoachingPlan", back_populates="assignments")
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == "open" and self.due_on < today
+

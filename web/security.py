@@ -1,0 +1,99 @@
+"""Who may see what: roles on routes, and the reps a user's scope covers.
+
+A manager sees the reps of their teams, a director those of their divisions, an
+admin every rep; enablement, ops and trainers see the catalog and aggregates only.
+A rep outside the scope answers 404, exactly like a rep that does not exist.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import false
+
+from .extensions import db
+from .models import Assignment, CoachingPlan, CoachingSession, Dataset, RepSnapshot, Role, User
+
+
+def roles_required(*roles: Role):
+    """Signed in, with one of `roles` (403 otherwise)."""
+    allowed = {r.value for r in roles}
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def rep_data_required(view):
+    """Signed in as a manager, director or admin."""
+    return roles_required(Role.manager, Role.director, Role.admin)(view)
+
+
+def scope_filter(model, user: User):
+    """A SQL condition limiting rows of `model` (with team and division columns) to the user's scope."""
+    role = user.role_enum
+    if role == Role.admin:
+        return True
+    if role == Role.manager:
+        return model.team.in_(user.teams or [])
+    if role == Role.director:
+        return model.division.in_(user.divisions or [])
+    return false()
+
+
+def current_dataset() -> Dataset | None:
+    return db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one_or_none()
+
+
+def visible_reps(user: User, dataset: Dataset | None = None):
+    """A query of the rep snapshots of the current dataset the user may see."""
+    dataset = dataset or current_dataset()
+    if dataset is None:
+        return db.select(RepSnapshot).where(false())
+    return (db.select(RepSnapshot).where(RepSnapshot.dataset_id == dataset.id)
+            .where(scope_filter(RepSnapshot, user)))
+
+
+def rep_or_404(rep_id: str, user: User | None = None) -> RepSnapshot:
+    """The rep's snapshot in the current dataset, if the user may see it; 404 otherwise."""
+    user = user or current_user
+    rep = db.session.execute(visible_reps(user).where(RepSnapshot.rep_id == rep_id)).scalar_one_or_none()
+    if rep is None:
+        abort(404)
+    return rep
+
+
+def scoped(model, user: User | None = None):
+    """A query of sessions, plans or assignments within the user's scope."""
+    user = user or current_user
+    return db.select(model).where(scope_filter(model, user))
+
+
+def plan_or_404(plan_id: int) -> CoachingPlan:
+    plan = db.session.execute(scoped(CoachingPlan).where(CoachingPlan.id == plan_id)).scalar_one_or_none()
+    if plan is None:
+        abort(404)
+    return plan
+
+
+def assignment_or_404(assignment_id: int) -> Assignment:
+    a = db.session.execute(scoped(Assignment).where(Assignment.id == assignment_id)).scalar_one_or_none()
+    if a is None:
+        abort(404)
+    return a
+
+
+def session_or_404(session_id: int) -> CoachingSession:
+    s = db.session.execute(scoped(CoachingSession).where(CoachingSession.id == session_id)).scalar_one_or_none()
+    if s is None:
+        abort(404)
+    return s
+
+

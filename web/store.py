@@ -1,0 +1,90 @@
+"""Datasets into the app: validate whole, analyse once, store every page's data at once.
+
+An import either stores the dataset, its copy and all its snapshots in one
+transaction, or stores nothing (the validator's problems are raised unchanged).
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from flask import current_app
+
+from engine.analysis import analyse
+from engine.catalog.model import Catalog
+from engine.dataset import load_dataset
+from engine.errors import DatasetError, Problem
+from engine.snapshot import rep_documents
+
+from .extensions import db
+from .models import Dataset, RepSnapshot, User
+
+
+def catalog() -> Catalog:
+    """The catalog loaded once by the app factory."""
+    return current_app.extensions["fairway.catalog"]
+
+
+def import_root() -> Path:
+    return Path(current_app.config["FAIRWAY_IMPORT_ROOT"]).resolve()
+
+
+def server_folder(relative: str) -> Path:
+    """A folder under the configured import root; refuses paths that leave it."""
+    root = import_root()
+    path = (root / relative).resolve()
+    if root != path and root not in path.parents:
+        raise DatasetError([Problem(file=relative, message="outside the import folder",
+                                    expected=f"a folder under {root}")])
+    if not path.is_dir():
+        raise DatasetError([Problem(file=relative, message="not a folder under the import folder",
+                                    expected=f"a folder under {root}")])
+    return path
+
+
+def ingest(folder: Path, name: str, source: str, user: User | None, make_current: bool = True,
+           period: str | None = None) -> Dataset:
+    """Validate, analyse and store a dataset folder; DatasetError (nothing stored) if refused."""
+    cat = catalog()
+    ds = load_dataset(folder, cat.pipeline)          # raises DatasetError with every problem
+    analysis = analyse(ds, cat, period)
+    docs, aggregates = rep_documents(analysis, cat)
+    keep = Path(current_app.config["FAIRWAY_DATASETS"])
+    keep.mkdir(parents=True, exist_ok=True)
+    target = keep / uuid.uuid4().hex
+    staging = Path(tempfile.mkdtemp(dir=keep, prefix=".import-"))
+    try:
+        for f in folder.iterdir():
+            if f.is_file() and f.suffix in (".csv", ".parquet"):
+                shutil.copy2(f, staging / f.name)
+        dataset = Dataset(name=name, source=source, folder=str(target), period=analysis.table.period.label,
+                          as_of=analysis.table.period.as_of.date(), catalog_version=cat.version,
+                          summary=ds.summary() | {"warnings": list(ds.warnings)}, aggregates=aggregates,
+                          imported_by=user.id if user else None)
+        db.session.add(dataset)
+        db.session.flush()
+        db.session.add_all(RepSnapshot(
+            dataset_id=dataset.id, rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"],
+            division=d["division"], manager=d["manager"],
+            focus_gap=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["behaviour_gap"],
+            focus_skill=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["skill_gap"],
+            metrics=d["metrics"], diagnosis=d["diagnosis"], charts=d["charts"], plan=d["plan"]) for d in docs)
+        if make_current:
+            db.session.execute(db.update(Dataset).where(Dataset.id != dataset.id).values(is_current=False))
+            dataset.is_current = True
+        staging.rename(target)                    # the copy is in place before the commit
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return dataset
+
+
+def make_current(dataset: Dataset) -> None:
+    db.session.execute(db.update(Dataset).values(is_current=False))
+    dataset.is_current = True
+    db.session.commit()
