@@ -51,8 +51,8 @@ class _Collector:
             return None, None
         self.hash.update(name.encode() + b"\0" + path.read_bytes())
         doc, problems = load_yaml(path, name)
-        self.problems += problems
-        if doc is None or problems:
+        self.problems += problems      # duplicate keys and the like: the rest is still checked
+        if doc is None:
             return None, doc
         self.docs[name] = doc
         if doc.data is None:
@@ -60,10 +60,11 @@ class _Collector:
                                              expected=f"a mapping of {model.__name__}"))
             return None, doc
         try:
-            return model.model_validate(doc.data), doc
+            spec = model.model_validate(doc.data)
         except ValidationError as exc:
             self.problems += _pydantic_problems(exc, doc, model)
             return None, doc
+        return (None if problems else spec), doc
 
 
 def _walk(data: Any, loc: tuple) -> tuple:

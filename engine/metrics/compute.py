@@ -107,8 +107,10 @@ def _closed_metrics(ds, closed, funnel, p: Pipeline, R, num, den, n):
         num[m], den[m], n[m] = funnel[:, i + 1], funnel[:, i], funnel[:, i]
     reasons = closed["loss_reason"]
     codes = reasons.cat.codes.to_numpy()
-    for j, reason in enumerate(reasons.cat.categories):
+    known = list(reasons.cat.categories)
+    for reason in dict.fromkeys([*p.loss_reasons, *known]):   # a reason nobody lost to is a 0% share
         m = f"loss_share.{reason}"
+        j = known.index(reason) if reason in known else -2
         num[m] = _count(rep[lost & (codes == j)], R)
         den[m] = n[m] = losses
 

@@ -236,3 +236,25 @@ def test_metric_code_does_not_mutate_its_input(setup):
     compute_metrics(ds, p, th, "2026-10")
     for k, frame in before.items():
         assert frame.equals(getattr(ds, k)), k
+
+
+def test_stage_entries_count_new_proposals_and_wins(setup):
+    _, _, _, t = setup
+    assert val(t, "A", "stage_entries.discovery") == 1      # A7, created in October without history
+    assert val(t, "A", "stage_entries.won") == 1            # A2, won in October
+    assert val(t, "B", "stage_entries.won") == 0            # B1 was won in September
+
+
+def test_success_plan_works_backward_from_the_revenue_target(setup):
+    from engine.plan import success_plans
+    p, th, _, t = setup
+    plans = success_plans(t, compute_benchmarks(t, th), p)
+    rows = {r["step"]: r for r in plans.for_rep(0, "closing")}
+    assert rows["revenue"]["needed"] == 40000 and rows["revenue"]["actual"] == 20000
+    assert rows["won_deals"]["needed"] == pytest.approx(40000 / 15000, abs=0.01)
+    assert rows["won_deals"]["source"] == "rep" and rows["won_deals"]["ratio_value"] == 15000
+    assert rows["proposals"]["needed"] == pytest.approx((40000 / 15000) / (2 / 3), abs=0.01)
+    assert rows["opportunities"]["needed"] == pytest.approx(4 / (0.8 * 0.75 * 1.0), abs=0.01)
+    assert rows["won_deals"]["gap"] == pytest.approx(40000 / 15000 - 1, abs=0.01)
+    # B has no revenue goal: the plan has nothing to work back from
+    assert plans.for_rep(1, "closing")[0]["needed"] is None

@@ -1,0 +1,99 @@
+"""The `fairway` command as a user meets it: outputs, exit codes, strict JSON."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from engine.catalog.loader import DEFAULT_ROOT
+from web.cli import cli
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "org"
+    r = CliRunner().invoke(cli, ["demo-data", str(out), "--reps", "30", "--months", "12", "--seed", "3",
+                                 "--end", "2026-10"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_demo_data_is_deterministic(org, tmp_path):
+    again = tmp_path / "again"
+    assert run("demo-data", again, "--reps", 30, "--months", 12, "--seed", 3, "--end", "2026-10").exit_code == 0
+    for f in ("reps.csv", "opportunities.csv", "activities.csv", "ground_truth.csv"):
+        assert (org / f).read_bytes() == (again / f).read_bytes()
+
+
+def test_validate_valid_and_refused(org, tmp_path):
+    r = run("validate", org)
+    assert r.exit_code == 0 and "valid" in r.output and "30 reps" in r.output
+    broken = tmp_path / "broken"
+    shutil.copytree(org, broken)
+    text = (broken / "reps.csv").read_text().replace('"isr"', '"closer"', 1)
+    (broken / "reps.csv").write_text(text)
+    r = run("validate", broken)
+    assert r.exit_code == 1
+    assert "reps.csv, row" in r.stderr and "unknown role (got 'closer')" in r.stderr
+
+
+def test_metrics_json_follows_the_contract(org):
+    r = run("metrics", org, "--json", "--period", "2026-10")
+    assert r.exit_code == 0
+    doc = json.loads(r.output, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
+    assert doc["period"] == "2026-10"
+    rep = doc["reps"][0]
+    assert {"rep_id", "name", "role", "team", "division", "metrics", "funnel", "benchmarks"} <= set(rep)
+    assert {"value", "n"} <= set(rep["metrics"]["win_rate"])
+    assert {"team", "division", "company"} <= set(rep["benchmarks"])
+    assert [s["stage"] for s in rep["funnel"]] == ["discovery", "demo", "technical_fit", "proposal", "won"]
+    assert {"count", "conversion_to_next", "conversion_from_top"} <= set(rep["funnel"][0])
+
+
+def test_metrics_for_one_rep_and_readable_table(org):
+    r = run("metrics", org, "--rep", "R0001", "--json")
+    assert [x["rep_id"] for x in json.loads(r.output)["reps"]] == ["R0001"]
+    r = run("metrics", org)
+    assert r.exit_code == 0 and "Win rate" in r.output and "R0001" in r.output
+
+
+def test_diagnose_json_follows_the_contract(org):
+    r = run("diagnose", org, "--json")
+    assert r.exit_code == 0
+    doc = json.loads(r.output)
+    focused = [x for x in doc["reps"] if x["focus"]]
+    assert focused, "a demo org with planted gaps has reps to coach"
+    f = focused[0]["focus"]
+    assert {"metric", "performance_gap", "behaviour_gap", "skill_gap", "learning_assets", "why"} <= set(f)
+    finding = focused[0]["findings"][0]
+    assert {"level", "id", "metric", "value", "benchmark", "p_value", "impact", "evidence"} <= set(finding)
+    assert {x["level"] for r_ in doc["reps"] for x in r_["findings"]} <= {"performance", "behaviour", "skill", "knowledge"}
+    assert all(x["focus"] is None or x["findings"] for x in doc["reps"])
+
+
+def test_usage_errors_exit_2(org):
+    assert run("metrics", org, "--period", "2026-13").exit_code == 2
+    assert run("diagnose", org, "--rep", "NOBODY").exit_code == 2
+    assert run("metrics", "/no/such/folder").exit_code == 2
+
+
+def test_catalog_check_and_test(tmp_path):
+    r = run("catalog", "check")
+    assert r.exit_code == 0 and "catalog ok" in r.output and "Coverage" in r.output
+    r = run("catalog", "test")
+    assert r.exit_code == 0 and " 0 failed" in r.output
+    broken = tmp_path / "cat"
+    shutil.copytree(DEFAULT_ROOT / "rules", broken / "rules")
+    shutil.copytree(DEFAULT_ROOT / "learning_library", broken / "learning_library")
+    p = broken / "rules/gaps/closing.yaml"
+    p.write_text(p.read_text().replace("metric: win_rate", "metric: win_rat"))
+    r = run("catalog", "check", broken)
+    assert r.exit_code == 1
+    assert "rules/gaps/closing.yaml:" in r.stderr and "did you mean 'win_rate'" in r.stderr
+    assert run("metrics", tmp_path, "--catalog", broken).exit_code == 1
