@@ -56,19 +56,16 @@ def goal_progress(table: MetricTable, thresholds: Thresholds) -> dict[int, dict]
     p = progress_frame(table)
     if p.empty or not len(p.columns):
         return {}
-    colors = rag(p, thresholds)
+    cols = list(p.columns)
+    colors = rag(p, thresholds).to_numpy(dtype=object)
+    target = table.goals[cols].to_numpy(dtype=float)
+    value = table.value[cols].to_numpy(dtype=float)
+    prog = p.to_numpy(dtype=float)
     out: dict[int, dict] = {}
-    target = table.goals[p.columns]
-    value = table.value[p.columns]
-    for i in np.flatnonzero(target.notna().any(axis=1).to_numpy()):
-        row = {}
-        for m in p.columns:
-            t = target.at[i, m]
-            if pd.isna(t):
-                continue
-            pr = p.at[i, m]
-            row[m] = {"target": float(t), "value": None if pd.isna(value.at[i, m]) else float(value.at[i, m]),
-                      "progress": None if pd.isna(pr) else round(float(pr), 4),
-                      "rag": colors.at[i, m]}
-        out[int(i)] = row
+    for i in np.flatnonzero(~np.isnan(target).all(axis=1)):
+        out[int(i)] = {m: {"target": float(target[i, j]),
+                           "value": None if np.isnan(value[i, j]) else float(value[i, j]),
+                           "progress": None if np.isnan(prog[i, j]) else round(float(prog[i, j]), 4),
+                           "rag": colors[i, j]}
+                       for j, m in enumerate(cols) if not np.isnan(target[i, j])}
     return out

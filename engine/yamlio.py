@@ -81,6 +81,8 @@ def _build(node: yaml.Node, path: PathKey, doc: Located, problems: list[Problem]
 
 
 _constructor = yaml.SafeLoader("")
+# libyaml's parser where PyYAML was built with it: the same nodes and marks, ten times faster
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _scalar(node: yaml.Node) -> Any:
@@ -102,7 +104,7 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, l
 def parse_yaml(text: str, name: str) -> tuple[Located | None, list[Problem]]:
     """Parse YAML text named `name` (used in messages)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

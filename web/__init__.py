@@ -5,19 +5,20 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
-from engine.catalog import load_catalog
 
 from . import config as cfg
-from .extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: configuration, the catalog (loaded and checked once), extensions, blueprints."""
+    # imported here, not at the top: the `fairway` data commands import this package and
+    # should not pay for the database layer they do not use
+    from engine.catalog import load_catalog
+
+    from .extensions import csrf, db, login_manager, migrate
+    _listen_for_sqlite()
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FAIRWAY_INSTANCE") or None
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=str(Path(instance).resolve()) if instance else None)
@@ -73,7 +74,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_durability(dbapi_connection, _record):
     """SQLite: foreign keys on; WAL with full sync, so an acknowledged save survives a crash."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
@@ -82,3 +82,10 @@ def _sqlite_durability(dbapi_connection, _record):
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.close()
+
+
+def _listen_for_sqlite() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    if not event.contains(Engine, "connect", _sqlite_durability):
+        event.listen(Engine, "connect", _sqlite_durability)
