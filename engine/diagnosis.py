@@ -356,6 +356,7 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
     facts = rep_facts(table, benchmarks, compiled, comparisons)
     outcomes = run_rules(catalog, compiled, ((str(i), f) for i, f in enumerate(facts)))
     chains = build_chains(table, catalog.pipeline)
+    columns = _Columns(table, benchmarks)
     rows_by_rep: dict[int, dict[str, Row]] = {}
     for row in comparisons.to_dict("records"):
         rows_by_rep.setdefault(int(row["rep"]), {})[row["gap"]] = row
@@ -379,14 +380,35 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
             return performance_impact(table, i, r["metric"], r["value"], r["benchmark"])
 
         def says(b, ev, i=i):
-            return fill_says(ev, lambda m: table.value[m].iat[i],
-                             lambda m, k: benchmarks[k][m].iat[i])
+            return fill_says(ev, lambda m: columns.value(m)[i], lambda m, k: columns.bench(k, m)[i])
         findings, focus, candidates, evidence = interpret(catalog, outcomes[str(i)], rows, impact_of,
                                                           rank_of, says, perf_impact)
         reps.append(RepDiagnosis(rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
                                  focus=focus, findings=tuple(findings), candidates=candidates,
                                  evidence=evidence))
     return Diagnosis(period=table.period.label, reps=tuple(reps), comparisons=comparisons)
+
+
+class _Columns:
+    """Metric and benchmark columns as numpy arrays, taken from the frames once each."""
+
+    def __init__(self, table: MetricTable, benchmarks: dict):
+        self.table, self.benchmarks = table, benchmarks
+        self._cache: dict = {}
+
+    def value(self, metric: str) -> np.ndarray:
+        key = ("value", metric)
+        if key not in self._cache:
+            frame = self.table.value
+            self._cache[key] = frame[metric].to_numpy(dtype=float) if metric in frame else np.full(len(frame), np.nan)
+        return self._cache[key]
+
+    def bench(self, kind: BenchmarkKind, metric: str) -> np.ndarray:
+        key = (kind, metric)
+        if key not in self._cache:
+            frame = self.benchmarks[kind]
+            self._cache[key] = frame[metric].to_numpy(dtype=float) if metric in frame else np.full(len(frame), np.nan)
+        return self._cache[key]
 
 
 def fill_says(ev: Evidence, value_of: Callable[[str], float], bench_of: Callable[[str, BenchmarkKind], float]

@@ -75,3 +75,32 @@ def test_mann_kendall_trend():
     assert tau[3] == 1 and p[3] < 0.01
     short = stats.mann_kendall(np.array([[1.0, 2.0, np.nan, np.nan]]))
     assert np.isnan(short[1][0])
+
+
+def test_distributions_match_scipy_stats():
+    rng = np.random.default_rng(3)
+    n = rng.integers(1, 400, 200).astype(float)
+    k = np.floor(rng.uniform(0, 1, 200) * (n + 1))
+    mu = rng.uniform(0.05, 0.95, 200)
+    var = rng.uniform(0, 0.02, 200)
+    var = np.minimum(var, mu * (1 - mu) * 0.99)
+    s = mu * (1 - mu) / np.where(var > 0, var, 1) - 1
+    a, b = mu * s, (1 - mu) * s
+    beta = var > 1e-9
+    for lower in (True, False):
+        got = stats.proportion_p(k, n, mu, var, lower=lower)
+        want = np.where(beta, sps.betabinom.cdf(k, n, a, b) if lower else sps.betabinom.sf(k - 1, n, a, b),
+                        sps.binom.cdf(k, n, mu) if lower else sps.binom.sf(k - 1, n, mu))
+        assert got == pytest.approx(np.clip(want, 0, 1), rel=1e-6, abs=1e-9)   # scipy 1-cdf is coarser
+    x = rng.integers(0, 60, 200).astype(float)
+    mean = rng.uniform(1, 50, 200)
+    cv = rng.uniform(0, 0.5, 200)
+    r = 1 / np.where(cv > 1e-6, cv, 1) ** 2
+    pr = r / (r + mean)
+    for lower in (True, False):
+        got = stats.count_p(x, mean, cv, lower=lower)
+        want = np.where(cv > 1e-6, sps.nbinom.cdf(x, r, pr) if lower else sps.nbinom.sf(x - 1, r, pr),
+                        sps.poisson.cdf(x, mean) if lower else sps.poisson.sf(x - 1, mean))
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-12)
+    p = rng.uniform(0, 1, 300)
+    assert stats.fdr(p) == pytest.approx(sps.false_discovery_control(p))
