@@ -83,8 +83,10 @@ def rep_indices(table: MetricTable, rep: str | None) -> np.ndarray:
 
 
 def metrics_document(table: MetricTable, benchmarks: dict, pipeline: Pipeline,
-                     thresholds: Thresholds, rep: str | None = None) -> dict:
-    """`fairway metrics --json`: metrics per rep with their benchmarks (data contract 4)."""
+                     thresholds: Thresholds, rep: str | None = None, series: bool = False,
+                     groups: bool = True) -> dict:
+    """`fairway metrics --json`: metrics per rep with their benchmarks (data contract 4),
+    and the same metrics for every team, division and the company."""
     stages = pipeline.all_stages
     ids = table.metric_ids
     idx = rep_indices(table, rep)
@@ -109,8 +111,35 @@ def metrics_document(table: MetricTable, benchmarks: dict, pipeline: Pipeline,
                      "benchmarks": {key: {m: v for m, v in zip(ids, rows[r]) if v is not None}
                                     for key, rows in bench.items()},
                      "goals": progress.get(int(i), {})})
-    return {"period": table.period.label, "as_of": table.period.as_of.date().isoformat(),
-            "reps": reps}
+        if series:
+            reps[-1]["series"] = series_document(table, int(i))
+    doc = {"period": table.period.label, "as_of": table.period.as_of.date().isoformat(), "reps": reps}
+    if groups:
+        doc["groups"] = group_documents(table, stages)
+    return doc
+
+
+def group_documents(table: MetricTable, stages: list[str]) -> dict:
+    """Metric values and funnels of every team, division and the company (from summed parts)."""
+    out = {}
+    for level in ("team", "division", "company"):
+        values = table.group_values(level)
+        funnels = table.group_funnel(level)
+        cols = list(values.columns)
+        out[level] = {str(k): {"metrics": dict(zip(cols, plain(values.loc[k].to_numpy(), 6))),
+                               "funnel": funnel_rows(funnels.loc[k].to_numpy(), stages)}
+                      for k in values.index}
+    return out
+
+
+def series_document(table: MetricTable, i: int) -> dict:
+    """A rep's month, week and day series of activity counts (and results by month)."""
+    out = {}
+    for name, frame in table.series.items():
+        part = frame.xs(i, level="rep")
+        out[name] = {"buckets": [str(b) for b in part.index],
+                     **{str(c): plain(part[c].to_numpy(), 3) for c in part.columns}}
+    return out
 
 
 def text_table(rows: list[list[Any]], header: list[str]) -> str:

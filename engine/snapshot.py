@@ -13,7 +13,7 @@ from .analysis import Analysis
 from .catalog.model import Catalog
 from .catalog.specs import BenchmarkKind
 from .plan import success_plans
-from .report import clean, funnel_rows, metrics_document
+from .report import clean, group_documents, metrics_document
 from .stats import mann_kendall
 
 TREND_METRICS = ("calls_per_connect", "connects_per_meeting", "talk_minutes")
@@ -33,7 +33,7 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
     """(one document per rep, the aggregates of teams, divisions and the company)."""
     t, bench, diag = analysis.table, analysis.benchmarks, analysis.diagnosis
     p = catalog.pipeline
-    metrics = metrics_document(t, bench, p, catalog.thresholds)["reps"]
+    metrics = metrics_document(t, bench, p, catalog.thresholds, groups=False)["reps"]
     plans = success_plans(t, bench, p)
     months = t.series["activity_month"]
     results = t.series["results_month"]
@@ -103,15 +103,9 @@ def aggregates(analysis: Analysis, catalog: Catalog) -> dict:
     """Team, division and company figures: metric values, funnels, medians, the team's reps."""
     t, bench = analysis.table, analysis.benchmarks
     stages = catalog.pipeline.all_stages
-    out: dict = {"period": t.period.label, "as_of": t.period.as_of.date().isoformat()}
-    keep = [m for m in t.metric_ids if not m.startswith(("days_in_stage.",))] + \
-        [m for m in t.metric_ids if m.startswith("days_in_stage.")]
-    for level in ("team", "division", "company"):
-        values = t.group_values(level)
-        funnels = t.group_funnel(level)
-        out[level] = {str(k): {"metrics": {m: values.at[k, m] for m in keep if m in values.columns},
-                               "funnel": funnel_rows(funnels.loc[k].to_numpy(), stages)}
-                      for k in values.index}
+    out: dict = {"period": t.period.label, "as_of": t.period.as_of.date().isoformat(),
+                 **group_documents(t, stages)}
+    keep = t.metric_ids
     # per team and role: each rep's headline figures, for the team charts
     roster: dict = {}
     for i, rep in t.reps.iterrows():

@@ -97,3 +97,13 @@ def test_catalog_check_and_test(tmp_path):
     assert r.exit_code == 1
     assert "rules/gaps/closing.yaml:" in r.stderr and "did you mean 'win_rate'" in r.stderr
     assert run("metrics", tmp_path, "--catalog", broken).exit_code == 1
+
+
+def test_metrics_json_has_groups_and_optional_series(org):
+    doc = json.loads(run("metrics", org, "--json", "--rep", "R0001", "--series").output)
+    assert {"team", "division", "company"} <= set(doc["groups"])
+    company = doc["groups"]["company"]["0"]
+    assert 0 <= company["metrics"]["win_rate"] <= 1 and company["funnel"][0]["stage"] == "discovery"
+    series = doc["reps"][0]["series"]
+    assert len(series["activity_month"]["buckets"]) == 12 and "call" in series["activity_month"]
+    assert len(series["activity_day"]["buckets"]) == 31

@@ -113,8 +113,9 @@ def _period_and_rep(ds, period, rep):
 @click.option("--period", metavar="YYYY-MM", help="The month to review (default: the latest month with data).")
 @click.option("--rep", metavar="ID", help="Only this rep.")
 @click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
+@click.option("--series", is_flag=True, help="With --json: each rep's month, week and day series too.")
 @catalog_option
-def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool,
+def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool, series: bool,
                 catalog_dir: Path | None):
     """Metrics of every rep, with team, division and company benchmarks."""
     from engine.benchmarks import compute_benchmarks
@@ -129,7 +130,7 @@ def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: boo
         usage(str(err))
     bench = compute_benchmarks(table, catalog.thresholds)
     if as_json:
-        click.echo(dumps(metrics_document(table, bench, catalog.pipeline, catalog.thresholds, rep)))
+        click.echo(dumps(metrics_document(table, bench, catalog.pipeline, catalog.thresholds, rep, series=series)))
     else:
         click.echo(metrics_text(table, bench, catalog.pipeline, rep))
 
