@@ -28,3 +28,29 @@ def write_dataset(folder: Path, **tables: list[dict]) -> Path:
             for row in rows:
                 w.writerow(row)
     return folder
+
+
+# --------------------------------------------------------------------------- web instances
+
+PASSWORDS = {role: f"{role}-secret-pw" for role in ("manager", "director", "enablement", "ops", "trainer", "admin")}
+
+
+def web_config(instance: Path) -> dict:
+    """The test configuration of an app on the instance folder `instance`."""
+    return {"INSTANCE_PATH": str(instance), "FAIRWAY_ENV": "testing", "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'fairway.sqlite'}",
+            "FAIRWAY_DATASETS": str(instance / "datasets"), "FAIRWAY_IMPORT_ROOT": str(instance / "imports")}
+
+
+def seed_web_instance(instance: Path) -> Path:
+    """A demo instance: 40 reps, 12 months to 2026-10, one user per role with PASSWORDS."""
+    from web import create_app
+    from web.demo import init_db, seed_demo
+    from web.extensions import db
+    app = create_app(web_config(instance))
+    init_db(app)
+    seed_demo(app, instance / "org", reps=40, months=12, seed=7, end="2026-10", passwords=PASSWORDS)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return instance

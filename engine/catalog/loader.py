@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import types
-import typing
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+
+from pydantic import BaseModel
 
 from ..errors import CatalogError, Problem, did_you_mean
+from ..schema import validate_located
 from ..yamlio import Located, load_yaml
 from .model import Catalog, Source, freeze
 from .specs import (AllOf, AnyOf, BenchmarkKind, Comparison, Flow, GapsFile, LibraryFile,
@@ -59,95 +58,9 @@ class _Collector:
             self.problems.append(doc.problem((), "file is empty",
                                              expected=f"a mapping of {model.__name__}"))
             return None, doc
-        try:
-            spec = model.model_validate(doc.data)
-        except ValidationError as exc:
-            self.problems += _pydantic_problems(exc, doc, model)
-            return None, doc
-        return (None if problems else spec), doc
-
-
-def _walk(data: Any, loc: tuple) -> tuple:
-    """Keep the parts of a pydantic location that are real keys or indexes of `data`."""
-    path: list = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-    return tuple(path)
-
-
-def _fields_at(model: type[BaseModel], data: Any, path: tuple) -> list[str]:
-    """The field names allowed in the mapping at `path` (best effort, for suggestions)."""
-    current: Any = model
-    node = data
-    for part in path:
-        node = node[part] if isinstance(node, (dict, list)) else None
-        if isinstance(part, int):
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
-            current = _unwrap(current.model_fields[part].annotation, node)
-        elif current is dict or typing.get_origin(current) is dict:
-            args = typing.get_args(current)
-            current = _unwrap(args[1], node) if len(args) == 2 else None
-        else:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any, node: Any) -> Any:
-    """The model inside list[...], X | None, Annotated[...] and unions (chosen by keys)."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return _unwrap(args[0], node)
-    if origin in (list, tuple):
-        return _unwrap(args[0], node[0] if isinstance(node, list) and node else None)
-    if origin in (typing.Union, types.UnionType):
-        models = [_unwrap(a, node) for a in args if a is not type(None)]
-        models = [m for m in models if isinstance(m, type) and issubclass(m, BaseModel)]
-        if isinstance(node, dict):
-            for m in models:
-                if set(node) & set(m.model_fields):
-                    return m
-        return models[0] if models else annotation
-    return annotation
-
-
-def _pydantic_problems(exc: ValidationError, doc: Located, model: type[BaseModel]) -> list[Problem]:
-    out = []
-    for err in exc.errors(include_url=False):
-        path = _walk(doc.data, err["loc"])
-        kind = err["type"]
-        value = err.get("input")
-        if kind == "extra_forbidden":
-            allowed = _fields_at(model, doc.data, path[:-1])
-            out.append(doc.problem(path, "unknown key", value=None,
-                                   expected="one of " + ", ".join(allowed) if allowed else None,
-                                   suggestion=did_you_mean(path[-1], allowed) if allowed else None))
-            continue
-        if kind == "missing":
-            key = err["loc"][-1]
-            out.append(doc.problem(path + (key,) if isinstance(key, str) else path,
-                                   "required key is missing"))
-            continue
-        if kind == "enum":
-            expected = err.get("ctx", {}).get("expected", "")
-            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip()]
-            out.append(doc.problem(path, "not an allowed value", value=value,
-                                   expected=expected, suggestion=did_you_mean(value, choices)))
-            continue
-        msg = err["msg"].removeprefix("Value error, ")
-        if isinstance(value, (dict, list)):
-            value = None
-        out.append(doc.problem(path, msg, value=value))
-    return out
+        spec, schema_problems = validate_located(doc, model)
+        self.problems += schema_problems
+        return (None if problems or schema_problems else spec), doc
 
 
 def load_catalog(root: Path | str | None = None) -> Catalog:

@@ -16,7 +16,7 @@ from typing import Annotated, Iterator
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError,
                       field_validator, model_validator)
 
-from ..catalog.loader import _pydantic_problems, _walk
+from ..schema import located_path, pydantic_problems
 from ..catalog.specs import Pipeline
 from ..errors import MappingError, Problem, did_you_mean
 from ..yamlio import Located, dotted, load_yaml, parse_yaml
@@ -262,7 +262,7 @@ def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | No
     try:
         mapping = Mapping.model_validate(doc.data)
     except ValidationError as exc:
-        raise MappingError(_pydantic_problems(exc, doc, Mapping)) from None
+        raise MappingError(pydantic_problems(exc, doc, Mapping)) from None
     mapping._doc = doc
     problems = list(_Check(mapping, doc, pipeline).problems())
     if problems:
@@ -280,7 +280,7 @@ class _Check:
 
     def problem(self, path: tuple, message: str, **kw) -> Problem:
         """A problem at `path`, kept to the keys the file really has (one item may stand for a list)."""
-        return self.doc.problem(_walk(self.doc.data, path), message, **kw)
+        return self.doc.problem(located_path(self.doc.data, path), message, **kw)
 
     def problems(self) -> Iterator[Problem]:
         for spec, i, part in self.m.parts():

@@ -17,7 +17,7 @@ from ..catalog.specs import Pipeline
 from ..errors import DatasetError, Problem, did_you_mean
 from ..metrics.registry import MetricRegistry
 from .columns import Issues, check_enum, encoded, parse_dates, parse_numbers, require
-from .contract import ACTIVITIES, FILES, GOALS, OPPORTUNITIES, REPS, STAGE_HISTORY, STATUSES, FileSpec
+from .contract import FILES, REPS, STATUSES
 from .model import Dataset
 from .reader import find_file, read_table
 

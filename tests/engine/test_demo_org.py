@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -8,31 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from helpers import PASSWORDS, seed_web_instance, web_config
 from web import create_app
-from web.demo import init_db, seed_demo
 from web.extensions import db
 
-PASSWORDS = {role: f"{role}-secret-pw" for role in ("manager", "director", "enablement", "ops", "trainer", "admin")}
 ROLES = tuple(PASSWORDS)
-
-
-def make_config(instance: Path) -> dict:
-    return {"INSTANCE_PATH": str(instance), "FAIRWAY_ENV": "testing", "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'fairway.sqlite'}",
-            "FAIRWAY_DATASETS": str(instance / "datasets"), "FAIRWAY_IMPORT_ROOT": str(instance / "imports")}
+make_config = web_config
 
 
 @pytest.fixture(scope="session")
 def seeded_instance(tmp_path_factory) -> Path:
     """A demo instance built once per test session: 40 reps, 12 months to 2026-10, one user per role."""
-    instance = tmp_path_factory.mktemp("seeded")
-    app = create_app(make_config(instance))
-    init_db(app)
-    seed_demo(app, instance / "org", reps=40, months=12, seed=7, end="2026-10", passwords=PASSWORDS)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    return instance
+    return seed_web_instance(tmp_path_factory.mktemp("seeded"))
 
 
 @pytest.fixture
