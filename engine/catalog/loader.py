@@ -9,7 +9,6 @@ import hashlib
 import os
 from pathlib import Path
 
-
 from pydantic import BaseModel
 
 from ..errors import CatalogError, Problem, did_you_mean
