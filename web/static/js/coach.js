@@ -1,0 +1,44 @@
+// The one-on-one, a little nicer with JavaScript; everything works without it.
+(function () {
+  "use strict";
+
+  // Confirm before destructive posts (discard a conversation).
+  document.querySelectorAll("form.js-confirm").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.dataset.confirm || "Are you sure?")) { ev.preventDefault(); }
+    });
+  });
+
+  // Corrective actions: dim the rows that are not chosen.
+  document.querySelectorAll(".action").forEach(function (row) {
+    var box = row.querySelector("input.js-pick");
+    if (!box) { return; }
+    var sync = function () { row.classList.toggle("off", !box.checked); };
+    box.addEventListener("change", sync);
+    sync();
+  });
+
+  // The plan: changing the baseline KPI fills its value last month and a target,
+  // unless the manager has typed their own.
+  var data = document.getElementById("metric-data");
+  var metric = document.querySelector("select.js-metric");
+  if (data && metric) {
+    var known = JSON.parse(data.textContent);
+    var baseline = document.querySelector("input.js-baseline");
+    var target = document.querySelector("input.js-target");
+    var prefilled = document.querySelector("input.js-prefilled");
+    var fmt = function (v) { return v === null || v === undefined ? "" : String(v); };
+    var untouched = function (input, old, key) { return !old || input.value === "" || input.value === fmt(old[key]); };
+    metric.addEventListener("change", function () {
+      var old = known[prefilled.value], now = known[metric.value];
+      if (!now) { return; }
+      if (untouched(baseline, old, "baseline")) { baseline.value = fmt(now.baseline); }
+      if (untouched(target, old, "target")) { target.value = fmt(now.target); }
+      prefilled.value = metric.value;
+      [baseline, target].forEach(function (input) {
+        var help = input.parentElement.querySelector("small.muted");
+        if (help) { help.textContent = now.unit + (input === target && now.benchmark ? " · " + now.benchmark : ""); }
+      });
+    });
+  }
+})();
