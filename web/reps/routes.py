@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..coach.wizard import open_sessions
 from ..extensions import db
 from ..filters import metric_title, metric_value, money, nice_date, percent, rag_badge
 from ..models import RepSnapshot
@@ -43,7 +44,8 @@ def show(rep_id: str):
         role_title=cat.pipeline.role(rep.role).title,
         focus=focus_view(diagnosis.get("focus"), diagnosis), findings=other_findings(diagnosis),
         plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts=charts,
-        chart_data={c.id: c.spec for c in charts if c.spec})
+        chart_data={c.id: c.spec for c in charts if c.spec},
+        open_sessions=open_sessions(current_user, rep.rep_id))
 
 
 # --------------------------------------------------------------------------- shared helpers
