@@ -187,7 +187,7 @@ Row = dict   # one comparison: metric, value, benchmark, benchmark_kind, p, q, r
 def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
               impact_of: Callable[[str, str], float], rank_of: Callable[[str], float],
               says_of: Callable[[str, Evidence], str], performance_impact_of: Callable[[str], float],
-              ) -> tuple[list[Finding], Focus | None, dict, dict]:
+              role: str | None = None) -> tuple[list[Finding], Focus | None, dict, dict]:
     """Findings, focus, candidate scores and evidence sentences from what the rules concluded.
 
     `impact_of(behaviour, performance)` is what closing the behaviour gap is worth in the
@@ -230,8 +230,8 @@ def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
         skill_id = ranked[0][0] if ranked else None
         main = max(top.explains, key=lambda p: (impact_of(top.id, p), -top.explains.index(p)))
         focus = Focus(metric=top.metric, performance_gap=main, behaviour_gap=top.id, skill_gap=skill_id,
-                      learning_assets=tuple(a.id for a in catalog.assets_for(skill_id)) if skill_id else (),
-                      assignments=tuple(a.id for a in catalog.assignments_for(skill_id)) if skill_id else (),
+                      learning_assets=tuple(a.id for a in catalog.assets_for(skill_id, role)) if skill_id else (),
+                      assignments=tuple(a.id for a in catalog.assignments_for(skill_id, role)) if skill_id else (),
                       why=why(catalog, top, rows.get(main)), impact=top.impact, impact_unit=top.impact_unit)
     return findings, focus, candidates, evidence_text
 
@@ -382,7 +382,7 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
         def says(b, ev, i=i):
             return fill_says(ev, lambda m: columns.value(m)[i], lambda m, k: columns.bench(k, m)[i])
         findings, focus, candidates, evidence = interpret(catalog, outcomes[str(i)], rows, impact_of,
-                                                          rank_of, says, perf_impact)
+                                                          rank_of, says, perf_impact, rep["role"])
         reps.append(RepDiagnosis(rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
                                  focus=focus, findings=tuple(findings), candidates=candidates,
                                  evidence=evidence))

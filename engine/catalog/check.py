@@ -139,6 +139,18 @@ def _coverage(catalog: Catalog, report: CheckReport) -> None:
             report.warnings.append(Problem(file=file, line=line, column=sid,
                                            message="no selling assignment addresses this root cause",
                                            expected="an assignment in learning_library/ listing it in addresses"))
+    # per role: a root cause a flow of that role considers needs assets written for the role
+    for gap_id, flow in catalog.flows.items():
+        for role in catalog.behaviour_gaps[gap_id].roles:
+            for sid in flow.candidates:
+                for what, items in (("learning asset", catalog.assets), ("selling assignment", catalog.assignments)):
+                    if not any(sid in i.addresses and (not i.roles or role in i.roles) for i in items.values()):
+                        file, line = _where(catalog, f"flow:{gap_id}", "rules/flows")
+                        report.warnings.append(Problem(
+                            file=file, line=line, column=f"candidates.{sid}",
+                            message=f"no {what} for role {role} addresses this root cause",
+                            expected=f"an item in learning_library/ for {sid} with no roles or with {role}"))
+    report.warnings = list({str(w): w for w in report.warnings}.values())
     for aid, asset in catalog.assets.items():
         if asset.minutes > MAX_ASSET_MINUTES:
             file, line = _where(catalog, f"asset:{aid}", "learning_library")

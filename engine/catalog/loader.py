@@ -108,7 +108,8 @@ def inspect_catalog(root: Path | str | None = None) -> tuple[Catalog | None, lis
     skills = x.skills(skills_file, sdoc)
     perf, behav = x.gaps([(g, d) for g, d in gap_files if g is not None], registry_pipeline)
     flows = x.flows([(f, d) for f, d in flow_files if f is not None], behav, skills, registry_pipeline)
-    assets, assignments = x.library([(l, d) for l, d in lib_files if l is not None], skills, library)
+    assets, assignments = x.library([(l, d) for l, d in lib_files if l is not None], skills, library,
+                                    pipeline.role_ids)
     tests = x.tests([(t, d) for t, d in test_files if t is not None], pipeline, perf, behav, flows,
                     skills, registry_pipeline)
     if c.problems:
@@ -304,7 +305,7 @@ class _CrossCheck:
         return out
 
     # ------------------------------------------------------------------ library
-    def library(self, files, skills: dict, library: Path):
+    def library(self, files, skills: dict, library: Path, roles: list[str]):
         assets, assignments, seen = {}, {}, {}
         for f, doc in files:
             self.unique(f.assets, doc, ("assets",), "asset", seen)
@@ -315,6 +316,8 @@ class _CrossCheck:
                 for j, sid in enumerate(a.addresses):
                     self.ref(doc, ("assets", i, "addresses", j), sid, list(skills),
                              "skill or knowledge gap")
+                for j, r in enumerate(a.roles):
+                    self.ref(doc, ("assets", i, "roles", j), r, roles, "role")
                 if a.file is not None and not (library / a.file).is_file():
                     self.err(doc, ("assets", i, "file"), "file not found in learning_library/",
                              value=a.file)
@@ -324,6 +327,8 @@ class _CrossCheck:
                 for j, sid in enumerate(a.addresses):
                     self.ref(doc, ("assignments", i, "addresses", j), sid, list(skills),
                              "skill or knowledge gap")
+                for j, r in enumerate(a.roles):
+                    self.ref(doc, ("assignments", i, "roles", j), r, roles, "role")
         return assets, assignments
 
     # ------------------------------------------------------------------ tests

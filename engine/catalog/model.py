@@ -59,14 +59,24 @@ class Catalog:
     def gaps_for_role(self, role: str) -> list[PerformanceGap]:
         return [g for g in self.gaps.values() if role in g.roles]
 
-    def assets_for(self, skill_id: str) -> list[Asset]:
-        return [a for a in self.assets.values() if skill_id in a.addresses]
+    def assets_for(self, skill_id: str, role: str | None = None) -> list[Asset]:
+        """The learning assets for a root cause; for a role, those written for it (or any role)."""
+        return _for_role([a for a in self.assets.values() if skill_id in a.addresses], role)
 
-    def assignments_for(self, skill_id: str) -> list[AssignmentTemplate]:
-        return [a for a in self.assignments.values() if skill_id in a.addresses]
+    def assignments_for(self, skill_id: str, role: str | None = None) -> list[AssignmentTemplate]:
+        """The selling-assignment templates for a root cause; for a role, those that suit it."""
+        return _for_role([a for a in self.assignments.values() if skill_id in a.addresses], role)
 
     def asset_path(self, asset: Asset) -> Path | None:
         return (self.root / "learning_library" / asset.file) if asset.file else None
+
+
+def _for_role(items: list, role: str | None) -> list:
+    """Items for `role`: those naming it or no role; all of them if none fits."""
+    if role is None:
+        return items
+    fitting = [i for i in items if not i.roles or role in i.roles]
+    return fitting or items
 
 
 def freeze(d: dict) -> Mapping:

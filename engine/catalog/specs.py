@@ -312,6 +312,7 @@ class Asset(Spec):
     file: str | None = None     # a Markdown file shipped in learning_library/
     url: str | None = None      # an external resource
     summary: str = ""
+    roles: list[Id] = []        # the roles it is written for (empty: every role)
 
     @field_validator("url")
     @classmethod
@@ -341,6 +342,7 @@ class AssignmentTemplate(Spec):
     due_days: int = Field(14, ge=1, le=90)
     instructions: str = ""
     measure: str = ""     # what the manager checks at follow-up
+    roles: list[Id] = []  # the roles it suits (empty: every role)
 
 
 class LibraryFile(Spec):

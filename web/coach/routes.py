@@ -232,7 +232,7 @@ def actions(session_id: int):
     if isinstance(page, Response):
         return page
     skill = wizard.state_of(page.session).confirmed_skill
-    rows = wizard.action_rows(page.cat, skill, page.session.actions or {}, date.today())
+    rows = wizard.action_rows(page.cat, skill, page.session.actions or {}, date.today(), page.snapshot.role)
     form = ActionsForm(data={"items": [{k: r[k] for k in ("selected", "title", "due_on")} for r in rows]})
     form.items.min_entries = form.items.max_entries = len(rows)
     if request.method == "POST":

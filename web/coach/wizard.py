@@ -316,7 +316,7 @@ def reason_parts(reason: str) -> dict:
 
 # --------------------------------------------------------------------------- corrective actions
 
-def action_rows(cat: Catalog, skill_id: str, saved: dict, today: date) -> list[dict]:
+def action_rows(cat: Catalog, skill_id: str, saved: dict, today: date, role: str | None = None) -> list[dict]:
     """The learning assets and selling assignments for a root cause, as rows of the actions form.
 
     The focus's first asset and first assignment are preselected (at least one learning
@@ -324,11 +324,11 @@ def action_rows(cat: Catalog, skill_id: str, saved: dict, today: date) -> list[d
     previous_items = {(i["kind"], i["ref_id"]): i for i in (saved.get("items") or [])} \
         if saved.get("skill") == skill_id else {}
     rows = []
-    for n, a in enumerate(cat.assets_for(skill_id)):
+    for n, a in enumerate(cat.assets_for(skill_id, role)):
         rows.append({"kind": AssignmentKind.learning.value, "ref_id": a.id, "title": a.title,
                      "due_on": today + timedelta(days=LEARNING_DUE_DAYS), "selected": n == 0,
                      "info": f"{a.kind.value.replace('_', ' ')} · {a.minutes} min", "text": a.summary})
-    for n, t in enumerate(cat.assignments_for(skill_id)):
+    for n, t in enumerate(cat.assignments_for(skill_id, role)):
         rows.append({"kind": AssignmentKind.selling.value, "ref_id": t.id, "title": t.title,
                      "due_on": today + timedelta(days=t.due_days), "selected": n == 0,
                      "info": f"due in {t.due_days} days", "text": t.instructions, "measure": t.measure})
