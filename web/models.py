@@ -109,6 +109,15 @@ class RepSnapshot(db.Model):
     dataset = relationship("Dataset", back_populates="reps")
 
 
+class RepScoped:
+    """The rep a row is about, and the team and division that decide who may see it."""
+
+    rep_id: Mapped[str] = mapped_column(String(120), index=True)
+    rep_name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(200), index=True)
+    division: Mapped[str] = mapped_column(String(200))
+
+
 class SessionType(str, Enum):
     development = "development"
     opportunity = "opportunity"
@@ -117,15 +126,11 @@ class SessionType(str, Enum):
     joint_call = "joint_call"
 
 
-class CoachingSession(db.Model):
+class CoachingSession(RepScoped, db.Model):
     """A coaching conversation with a rep; the diagnostic one saves its state as it goes."""
 
     __tablename__ = "coaching_sessions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rep_id: Mapped[str] = mapped_column(String(120), index=True)
-    rep_name: Mapped[str] = mapped_column(String(200))
-    team: Mapped[str] = mapped_column(String(200), index=True)
-    division: Mapped[str] = mapped_column(String(200))
     manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(20), default=SessionType.development.value)
@@ -151,16 +156,12 @@ class PlanStatus(str, Enum):
     abandoned = "abandoned"
 
 
-class CoachingPlan(db.Model):
+class CoachingPlan(RepScoped, db.Model):
     """The month's plan for one skill: why, how, the baseline KPI, the target, the follow-up."""
 
     __tablename__ = "coaching_plans"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="SET NULL"))
-    rep_id: Mapped[str] = mapped_column(String(120), index=True)
-    rep_name: Mapped[str] = mapped_column(String(200))
-    team: Mapped[str] = mapped_column(String(200), index=True)
-    division: Mapped[str] = mapped_column(String(200))
     manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     month: Mapped[str] = mapped_column(String(7), index=True)
     skill_id: Mapped[str] = mapped_column(String(80), index=True)
@@ -187,14 +188,10 @@ class AssignmentKind(str, Enum):
     selling = "selling"
 
 
-class Assignment(db.Model):
+class Assignment(RepScoped, db.Model):
     __tablename__ = "assignments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("coaching_plans.id", ondelete="CASCADE"), index=True)
-    rep_id: Mapped[str] = mapped_column(String(120), index=True)
-    rep_name: Mapped[str] = mapped_column(String(200))
-    team: Mapped[str] = mapped_column(String(200), index=True)
-    division: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))                 # learning | selling
     ref_id: Mapped[str] = mapped_column(String(120))              # asset or assignment template id
     title: Mapped[str] = mapped_column(String(300))

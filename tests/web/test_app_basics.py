@@ -53,3 +53,28 @@ def test_login_without_csrf_token_is_refused(client):
     r = client.post("/login", data={"username": "manager", "password": "manager-secret-pw"})
     assert r.status_code == 400
     assert client.get("/team/").status_code == 302
+
+
+def test_migrations_match_the_models(app):
+    """A model changed without its migration would make `fairway db upgrade` lie."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from web.extensions import db
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"render_as_batch": True}), db.metadata)
+    assert diff == []
+
+
+def test_a_demo_instance_from_the_command(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from web.cli import cli
+    for var in ("FAIRWAY_INSTANCE", "FAIRWAY_ENV", "FAIRWAY_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    r = CliRunner().invoke(cli, ["demo", "--instance", str(tmp_path / "inst"), "--reps", "20", "--no-serve"])
+    assert r.exit_code == 0, r.output
+    for role in ("manager", "director", "enablement", "ops", "trainer", "admin"):
+        assert f"  {role}" in r.output
+    assert (tmp_path / "inst" / "fairway.sqlite").exists()
+    assert CliRunner().invoke(cli, ["demo", "--instance", str(tmp_path / "inst"), "--no-serve"]).exit_code == 2
