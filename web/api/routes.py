@@ -1,6 +1,126 @@
-"""The JSON API under /api/v1, with the same authorisation as the pages."""
+"""The JSON API under /api/v1, with the same authorisation as the pages.
+
+Signed in with the web app's session cookie; signed out answers 401 (never a redirect).
+Errors are {"error": {"status", "message"}}. POST needs the X-CSRFToken header
+(GET /api/v1/csrf-token gives one). See docs/api.md.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from ..extensions import db
+from ..models import CATALOG_ROLES, Assignment, CoachingPlan, RepSnapshot, Role, utcnow
+from ..security import (assignment_or_404, current_dataset, plan_or_404, rep_data_required, rep_or_404,
+                        roles_required, scoped, visible_reps)
+from .documents import (assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
+                        metrics_entry, plan_doc, rep_detail, rep_summary)
+from .forms import AssignmentQuery, PlanQuery
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def signed_in():
+    """The API answers 401 JSON to a signed-out caller, where a page would redirect to sign in."""
+    if not current_user.is_authenticated:
+        return json_error(401, "Sign in first: the API uses the web app's session cookie.")
+
+
+@bp.get("/csrf-token")
+def csrf_token():
+    return json_response({"csrf_token": generate_csrf(), "header": "X-CSRFToken"})
+
+
+@bp.get("/reps")
+@rep_data_required
+def reps():
+    ds = current_dataset()
+    rows = db.session.execute(visible_reps(current_user, ds).order_by(RepSnapshot.team, RepSnapshot.name)).scalars()
+    return json_response({"period": ds.period if ds else None, "reps": [rep_summary(r) for r in rows]})
+
+
+@bp.get("/reps/<rep_id>")
+@rep_data_required
+def rep(rep_id: str):
+    return json_response(rep_detail(rep_or_404(rep_id), current_dataset()))
+
+
+@bp.get("/reps/<rep_id>/metrics")
+@rep_data_required
+def rep_metrics(rep_id: str):
+    return json_response(metrics_entry(rep_or_404(rep_id), current_dataset()))
+
+
+@bp.get("/reps/<rep_id>/diagnosis")
+@rep_data_required
+def rep_diagnosis(rep_id: str):
+    return json_response(diagnosis_entry(rep_or_404(rep_id), current_dataset()))
+
+
+@bp.get("/plans")
+@rep_data_required
+def plans():
+    q = _query(PlanQuery)
+    stmt = scoped(CoachingPlan).order_by(CoachingPlan.month.desc(), CoachingPlan.id.desc())
+    for column in ("status", "rep_id", "month"):
+        if q.data[column]:
+            stmt = stmt.where(getattr(CoachingPlan, column) == q.data[column])
+    return json_response({"plans": [plan_doc(p) for p in db.session.execute(stmt).scalars()]})
+
+
+@bp.get("/plans/<int:plan_id>")
+@rep_data_required
+def plan(plan_id: int):
+    return json_response(plan_doc(plan_or_404(plan_id), full=True))
+
+
+@bp.get("/assignments")
+@rep_data_required
+def assignments():
+    q = _query(AssignmentQuery)
+    stmt = scoped(Assignment).order_by(Assignment.due_on, Assignment.id)
+    for column in ("status", "rep_id", "kind"):
+        if q.data[column]:
+            stmt = stmt.where(getattr(Assignment, column) == q.data[column])
+    return json_response({"assignments": [assignment_doc(a) for a in db.session.execute(stmt).scalars()]})
+
+
+@bp.post("/assignments/<int:assignment_id>/complete")
+@rep_data_required
+def complete_assignment(assignment_id: int):
+    a = assignment_or_404(assignment_id)
+    if a.status == "cancelled":
+        return json_error(409, "This assignment was cancelled: it cannot be completed.")
+    if a.status != "completed":
+        a.status, a.completed_at, a.completed_by = "completed", utcnow(), current_user.id
+        db.session.commit()
+    return json_response(assignment_doc(a))
+
+
+@bp.get("/catalog/coverage")
+@roles_required(*CATALOG_ROLES)
+def catalog_coverage():
+    from ..catalog.routes import check_report
+    report = check_report()
+    return json_response({"catalog_version": report.catalog.version if report.catalog else None,
+                          "coverage": report.coverage,
+                          "errors": [p.to_dict() for p in report.errors],
+                          "warnings": [p.to_dict() for p in report.warnings]})
+
+
+@bp.get("/datasets/current")
+def current_dataset_summary():
+    ds = current_dataset()
+    if ds is None:
+        return json_error(404, "No current dataset: an admin imports one.")
+    return json_response(dataset_doc(ds, full=current_user.role == Role.admin.value))
+
+
+def _query(form_class):
+    """The query string through its form; 400 with every problem when it does not fit."""
+    form = form_class(request.args)
+    if not form.validate():
+        abort(json_error(400, "Invalid query parameters.", fields=form.errors))
+    return form

@@ -1,0 +1,462 @@
+"""Who may see what, on every route of the app.
+
+- An authorisation matrix: every route of `app.url_map` x every role x signed out, with
+  URL parameters filled with a visible rep, a rep of another team (same division), a rep
+  of another division, and ids that do not exist. Who may use a route is in ONE table,
+  EXPECTATIONS: a route missing from it fails the test, so whoever adds a route says who
+  may use it.
+- CSRF: every POST route refuses a request without a token (400) and changes nothing.
+- XSS: a rep and a team named like scripts are shown escaped on every page.
+- A refused upload leaves no trace.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.security import generate_password_hash
+from werkzeug.test import stream_encode_multipart
+
+from web import create_app
+from web.extensions import db
+from web.models import Assignment, CoachingPlan, CoachingSession, Dataset, RepSnapshot, User
+
+ROLES = ("manager", "director", "enablement", "ops", "trainer", "admin")
+ANON = None
+PUBLIC = "public"                                   # signed out too
+EVERYONE = frozenset(ROLES)                         # every signed-in user
+REP_DATA = frozenset({"manager", "director", "admin"})
+CATALOG = frozenset({"enablement", "ops", "trainer", "admin"})
+ADMIN = frozenset({"admin"})
+
+# Who may use each route (every method of it). Add a line for every new route.
+EXPECTATIONS: dict[str, str | frozenset] = {
+    "static": PUBLIC, "healthz": PUBLIC, "auth.root": PUBLIC, "auth.login": PUBLIC,
+    "auth.logout": EVERYONE,
+    # rep data: managers (their teams), directors (their divisions), admins
+    "team.index": REP_DATA, "reps.show": REP_DATA,
+    "coach.index": REP_DATA, "coach.start": REP_DATA, "coach.resume": REP_DATA, "coach.reflection": REP_DATA,
+    "coach.goals": REP_DATA, "coach.gap": REP_DATA, "coach.questions": REP_DATA, "coach.causes": REP_DATA,
+    "coach.actions": REP_DATA, "coach.plan": REP_DATA, "coach.done": REP_DATA, "coach.discard": REP_DATA,
+    "archive.index": REP_DATA, "archive.plan": REP_DATA, "archive.close": REP_DATA, "archive.skill": REP_DATA,
+    "assignments.index": REP_DATA, "assignments.complete": REP_DATA,
+    # the catalog: everyone reads it; coverage and insights for its owners
+    "catalog.index": EVERYONE, "catalog.behaviour_gaps": EVERYONE, "catalog.behaviour_gap": EVERYONE,
+    "catalog.performance_gaps": EVERYONE, "catalog.root_causes": EVERYONE, "catalog.thresholds": EVERYONE,
+    "catalog.library": EVERYONE, "catalog.assignment_templates": EVERYONE, "catalog.asset": EVERYONE,
+    "catalog.coverage": CATALOG, "catalog.insights": CATALOG,
+    # admin: users and data
+    "admin.index": ADMIN, "admin.users": ADMIN, "admin.new_user": ADMIN, "admin.edit_user": ADMIN,
+    "admin.reset_password": ADMIN, "admin.datasets": ADMIN, "admin.dataset": ADMIN, "admin.upload": ADMIN,
+    "admin.import_folder": ADMIN, "admin.set_current": ADMIN, "admin.delete_dataset": ADMIN,
+    # the JSON API
+    "api.csrf_token": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
+    "api.rep_diagnosis": REP_DATA, "api.plans": REP_DATA, "api.plan": REP_DATA, "api.assignments": REP_DATA,
+    "api.complete_assignment": REP_DATA, "api.catalog_coverage": CATALOG, "api.current_dataset_summary": EVERYONE,
+}
+SIGNS_OUT = {"auth.logout"}                         # allowed, and answers with the sign-in page
+
+# Parameters naming something in someone's scope: filled with a rep (or its session, plan,
+# assignment) of the manager's team, of another team of the director's division, of
+# another division, and an id that does not exist.
+SCOPED = ("rep_id", "session_id", "plan_id", "assignment_id")
+SEES = {"manager": {"mine"}, "director": {"mine", "division"}, "admin": {"mine", "division", "foreign"}}
+OK_GET = {200}
+OK_POST = {200, 201, 204, 400, 409, 422}          # allowed through; the input itself may be refused
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _routes() -> list[tuple[str, str, str]]:
+    """(endpoint, rule, method) of every route of the app, read from a throw-away app."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"INSTANCE_PATH": tmp, "FAIRWAY_ENV": "testing", "SECRET_KEY": "x",
+                          "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        rules = sorted((r.endpoint, r.rule, m) for r in app.url_map.iter_rules()
+                       for m in sorted(r.methods & set(METHODS)))
+        with app.app_context():
+            db.engine.dispose()
+    return rules
+
+
+ROUTES = _routes()
+POST_ROUTES = [r for r in ROUTES if r[2] != "GET"]
+
+
+# --------------------------------------------------------------------------- the world of the tests
+
+@dataclass
+class World:
+    """The seeded instance, seen from the manager's and the director's scope."""
+
+    reps: dict[str, RepSnapshot]                  # mine, division, foreign
+    names: dict[str, str]                         # label -> rep name
+    all_names: list[str]
+    objects: dict[str, dict[str, int]] = field(default_factory=dict)   # label -> {session_id, plan_id, assignment_id}
+    dataset_id: int = 0
+    user_id: int = 0
+
+    def fill(self, arg: str) -> list[tuple[str, object]]:
+        """(label, value) variants for a URL parameter."""
+        if arg == "rep_id":
+            return [(k, self.reps[k].rep_id) for k in ("mine", "division", "foreign")] + [("missing", "NO-SUCH-REP")]
+        if arg in SCOPED:
+            return [(k, self.objects[k][arg]) for k in ("mine", "division", "foreign")] + [("missing", 987654)]
+        if arg in FIXED:
+            return FIXED[arg](self)
+        pytest.fail(f"tests/web/test_security.py does not know how to fill the URL parameter <{arg}>: "
+                    f"add it to SCOPED (it names something in a user's scope) or FIXED")
+
+
+FIXED = {
+    "asset_id": lambda w: [("real", "bant-in-fifteen-minutes"), ("external", "hubspot-bant"), ("missing", "no-such-asset")],
+    "gap_id": lambda w: [("real", "demo_dropoff"), ("missing", "no_such_gap")],
+    "skill_id": lambda w: [("real", "qualification")],
+    "dataset_id": lambda w: [("real", w.dataset_id), ("missing", 987654)],
+    "user_id": lambda w: [("real", w.user_id), ("missing", 987654)],
+    "filename": lambda w: [("real", "css/app.css")],
+}
+
+
+def fast_passwords(app) -> None:
+    """Cheap password hashes for the test's copy, so that signing in 7 times per route is quick."""
+    with app.app_context():
+        for u in db.session.execute(db.select(User)).scalars():
+            u.password_hash = generate_password_hash(f"{u.username}-secret-pw", method="pbkdf2:sha256:1000")
+        db.session.commit()
+
+
+def make_objects(app, reps: dict[str, RepSnapshot]) -> dict[str, dict[str, int]]:
+    """A coaching session, a plan and an assignment for each rep, as the coaching pages make them."""
+    out = {}
+    with app.app_context():
+        admin = db.session.execute(db.select(User).where(User.username == "admin")).scalar_one()
+        ds = db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one()
+        for label, rep in reps.items():
+            s = CoachingSession(rep_id=rep.rep_id, rep_name=rep.name, team=rep.team, division=rep.division,
+                                manager_id=admin.id, dataset_id=ds.id, held_on=date.today(), month=ds.period,
+                                step="reflection", status="in_progress", reflection={}, dialogue={}, actions={})
+            db.session.add(s)
+            db.session.flush()
+            p = CoachingPlan(session_id=s.id, rep_id=rep.rep_id, rep_name=rep.name, team=rep.team,
+                             division=rep.division, manager_id=admin.id, month=ds.period, skill_id="qualification",
+                             behaviour_gap="demo_dropoff", why="Demo conversion is low", how="BANT before demos",
+                             baseline_metric="stage_conversion.demo", baseline_value=0.5, target_value=0.65,
+                             follow_up_on=date.today() + timedelta(days=14))
+            db.session.add(p)
+            db.session.flush()
+            a = Assignment(plan_id=p.id, rep_id=rep.rep_id, rep_name=rep.name, team=rep.team, division=rep.division,
+                           kind="learning", ref_id="bant-in-fifteen-minutes", title="BANT in fifteen minutes",
+                           due_on=date.today() + timedelta(days=7), created_by=admin.id)
+            db.session.add(a)
+            db.session.commit()
+            out[label] = {"session_id": s.id, "plan_id": p.id, "assignment_id": a.id}
+    return out
+
+
+def build_world(app) -> World:
+    fast_passwords(app)
+    with app.app_context():
+        manager = db.session.execute(db.select(User).where(User.username == "manager")).scalar_one()
+        director = db.session.execute(db.select(User).where(User.username == "director")).scalar_one()
+        ds = db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one()
+        reps = db.session.execute(db.select(RepSnapshot).where(RepSnapshot.dataset_id == ds.id)
+                                  .order_by(RepSnapshot.rep_id)).scalars().all()
+        all_names = [r.name for r in reps]
+
+        def unique(r):          # a name no other rep's name contains, nor is contained in
+            return sum(1 for n in all_names if r.name in n or n in r.name) == 1
+        mine = next(r for r in reps if r.team in manager.teams and unique(r))
+        division = next(r for r in reps if r.team not in manager.teams and r.division in director.divisions
+                        and unique(r))
+        foreign = next(r for r in reps if r.division not in director.divisions and unique(r))
+        picked = {"mine": mine, "division": division, "foreign": foreign}
+        for r in picked.values():
+            db.session.expunge(r)
+        world = World(reps=picked, names={k: r.name for k, r in picked.items()}, all_names=all_names,
+                      dataset_id=ds.id, user_id=manager.id)
+    world.objects = make_objects(app, world.reps)
+    return world
+
+
+@pytest.fixture
+def world(app) -> World:
+    return build_world(app)
+
+
+def token_of(html: str) -> str:
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def signed_in(app, role: str | None):
+    """A test client signed in as `role` (None: signed out), and a CSRF token of its session."""
+    client = app.test_client()
+    token = token_of(client.get("/login").get_data(as_text=True))
+    if role is not None:
+        r = client.post("/login", data={"username": role, "password": f"{role}-secret-pw", "csrf_token": token})
+        assert r.status_code == 302, f"{role} could not sign in"
+    return client, token
+
+
+# --------------------------------------------------------------------------- the matrix
+
+def expectation(endpoint: str, rule: str):
+    if endpoint not in EXPECTATIONS:
+        pytest.fail(f"route {rule} (endpoint {endpoint!r}) is not in EXPECTATIONS of tests/web/test_security.py: "
+                    f"add who may use it (PUBLIC, EVERYONE, REP_DATA, CATALOG, ADMIN)")
+    return EXPECTATIONS[endpoint]
+
+
+def url_variants(app, world: World, endpoint: str, rule: str) -> list[tuple[dict[str, str], str]]:
+    """({parameter: label}, url) for every combination of parameter values."""
+    args = sorted(next(r for r in app.url_map.iter_rules() if r.rule == rule and r.endpoint == endpoint).arguments)
+    choices = [world.fill(a) for a in args]
+    out = []
+    with app.test_request_context():
+        from flask import url_for
+        for combo in itertools.product(*choices) if args else [()]:
+            labels = {a: label for a, (label, _) in zip(args, combo)}
+            out.append((labels, url_for(endpoint, **{a: v for a, (_, v) in zip(args, combo)})))
+    return out
+
+
+def expected(access, role, labels: dict[str, str]) -> str:
+    """ok, login (signed out: the login page or 401), forbidden (403/404), hidden (404/403), missing (404)."""
+    if access == PUBLIC:
+        return "ok"
+    if role is ANON:
+        return "login"
+    if role not in access:
+        return "forbidden"
+    if "missing" in labels.values():
+        return "missing"
+    scoped = [labels[a] for a in labels if a in SCOPED]
+    if any(label not in SEES.get(role, set()) for label in scoped):
+        return "hidden"
+    return "ok"
+
+
+def check(response, outcome: str, method: str, url: str, role, world: World, labels,
+          endpoint: str = "") -> str | None:
+    """None if the response is what the outcome says, else what went wrong."""
+    code, api = response.status_code, url.startswith("/api/")
+    where = f"{method} {url} as {role or 'signed out'}: {code}"
+    location = response.headers.get("Location", "")
+    if outcome == "ok":
+        to_login = "/login" in location and role is not ANON and endpoint not in SIGNS_OUT
+        if code in (302, 303) and not to_login:
+            return None
+        if code in (OK_GET if method == "GET" else OK_POST):
+            return None
+        return f"{where}, expected to be allowed"
+    if outcome == "login":
+        if api:
+            return None if code == 401 and response.is_json else f"{where}, expected 401 JSON"
+        return None if code == 302 and "/login" in location else f"{where}, expected a redirect to sign in"
+    if code not in (403, 404):
+        return f"{where}, expected 403 or 404 ({outcome})"
+    if api and not response.is_json:
+        return f"{where}, expected a JSON error"
+    body = response.get_data(as_text=True)
+    for label, name in world.names.items():
+        if label in labels.values() and name in body:
+            return f"{where}, shows the name of a rep it hides ({name})"
+    return None
+
+
+def names_leaked(body: str, role, world: World) -> list[str]:
+    """Rep names a role should never see on any page."""
+    if role in ("enablement", "ops", "trainer"):
+        return [n for n in world.all_names if n in body]          # aggregates only
+    hidden = {"manager": ("division", "foreign"), "director": ("foreign",)}.get(role, ())
+    return [world.names[k] for k in hidden if world.names[k] in body]
+
+
+@pytest.mark.parametrize("endpoint,rule,method", ROUTES, ids=[f"{m} {r}" for _, r, m in ROUTES])
+def test_authorisation_matrix(app, world, endpoint, rule, method):
+    access = expectation(endpoint, rule)
+    variants = url_variants(app, world, endpoint, rule)
+    problems = []
+    for role in (ANON, *ROLES):
+        client, token = signed_in(app, role)
+        for labels, url in variants:
+            if method != "GET":              # every POST on fresh objects: an earlier one may have used them
+                world.objects = make_objects(app, world.reps)
+                labels, url = next((lb, u) for lb, u in url_variants(app, world, endpoint, rule) if lb == labels)
+                r = client.open(url, method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+            else:
+                r = client.get(url)
+            outcome = expected(access, role, labels)
+            problem = check(r, outcome, method, url, role, world, labels, endpoint)
+            if problem:
+                problems.append(problem)
+            leaked = names_leaked(r.get_data(as_text=True), role, world) if r.status_code == 200 else []
+            r.close()
+            if leaked:
+                problems.append(f"{method} {url} as {role} shows reps outside their scope: {', '.join(leaked)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_matrix_covers_every_route_and_role():
+    """The size of the matrix, and no stale line in EXPECTATIONS."""
+    endpoints = {e for e, _, _ in ROUTES}
+    stale = set(EXPECTATIONS) - endpoints
+    assert not stale, f"EXPECTATIONS names routes that no longer exist: {sorted(stale)}"
+    assert {"api.rep", "reps.show", "admin.upload", "catalog.asset"} <= endpoints
+    assert len(ROUTES) >= 50
+
+
+def test_a_manager_never_sees_another_teams_objects_by_id(app, world, auth):
+    """The plan, session, assignment and rep of another team answer 404, without the rep's name."""
+    auth.login("manager")
+    client = auth.client
+    for label in ("division", "foreign"):
+        o, rep = world.objects[label], world.reps[label]
+        for url in (f"/reps/{rep.rep_id}", f"/archive/plan/{o['plan_id']}", f"/coach/{o['session_id']}",
+                    f"/api/v1/reps/{rep.rep_id}", f"/api/v1/reps/{rep.rep_id}/diagnosis",
+                    f"/api/v1/plans/{o['plan_id']}"):
+            r = client.get(url)
+            assert r.status_code in (403, 404), url
+            assert rep.name not in r.get_data(as_text=True), url
+        for url in ("/team/", "/assignments/", "/archive/", "/api/v1/reps", "/api/v1/plans", "/api/v1/assignments"):
+            assert rep.name not in client.get(url).get_data(as_text=True), url
+
+
+# --------------------------------------------------------------------------- CSRF
+
+def db_state(app) -> str:
+    """A digest of every row of every table, and of the datasets folder."""
+    h = hashlib.sha256()
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(db.select(table).order_by(*table.primary_key.columns)).all():
+                h.update(repr(tuple(row)).encode())
+        db.session.remove()
+    for p in sorted(Path(app.config["FAIRWAY_DATASETS"]).rglob("*")):
+        h.update(str(p).encode())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("endpoint,rule,method", POST_ROUTES, ids=[f"{m} {r}" for _, r, m in POST_ROUTES])
+def test_every_post_refuses_a_request_without_csrf_token(app, world, endpoint, rule, method):
+    access = expectation(endpoint, rule)
+    role = "admin" if access == PUBLIC or "admin" in access else sorted(access)[0]
+    client, _ = signed_in(app, None if endpoint == "auth.login" else role)
+    for labels, url in url_variants(app, world, endpoint, rule):
+        if "missing" in labels.values():
+            continue
+        before = db_state(app)
+        r = client.open(url, method=method, data={"username": "admin", "password": "admin-secret-pw",
+                                                  "name": "Changed", "role": "ops", "password2": "x"})
+        assert r.status_code == 400, f"{method} {url} without a CSRF token: {r.status_code}"
+        assert db_state(app) == before, f"{method} {url} without a CSRF token changed something"
+        if url.startswith("/api/"):
+            assert r.get_json()["error"]["status"] == 400
+    if endpoint == "auth.logout":
+        assert client.get("/catalog/").status_code == 200, "still signed in after a refused sign-out"
+
+
+# --------------------------------------------------------------------------- XSS
+
+REP_XSS = "<script>alert(1)</script>"
+TEAM_XSS = '"><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def xss_world(app, tmp_path):
+    """A current dataset in which a rep and a team are named like scripts; the manager leads that team."""
+    from engine.demo_org import generate_org, write_org
+    from web.store import catalog, ingest
+    folder = tmp_path / "xss-org"
+    with app.app_context():
+        org = generate_org(catalog().pipeline, reps=10, months=4, seed=3, end="2026-10")
+        write_org(org, folder)
+        reps = pd.read_csv(folder / "reps.csv", dtype=str, keep_default_na=False)
+        team = reps.loc[reps["role"] == "isr", "team"].iloc[0]
+        victim = reps.index[(reps["team"] == team)][0]
+        reps.loc[reps["team"] == team, "team"] = TEAM_XSS
+        reps.loc[victim, "name"] = REP_XSS
+        reps.to_csv(folder / "reps.csv", index=False)
+        ds = ingest(folder, name=f"XSS {REP_XSS}", source=str(folder), user=None, make_current=True)
+        manager = db.session.execute(db.select(User).where(User.username == "manager")).scalar_one()
+        manager.teams = [TEAM_XSS]
+        manager.name = f"Manager {TEAM_XSS}"
+        db.session.commit()
+        rep = db.session.execute(db.select(RepSnapshot).where(RepSnapshot.dataset_id == ds.id,
+                                                              RepSnapshot.name == REP_XSS)).scalar_one()
+        db.session.expunge(rep)
+        ids = {"dataset": ds.id, "manager": manager.id}
+    fast_passwords(app)
+    objects = make_objects(app, {"mine": rep})
+    return World(reps={"mine": rep, "division": rep, "foreign": rep}, names={}, all_names=[],
+                 objects={k: objects["mine"] for k in ("mine", "division", "foreign")},
+                 dataset_id=ids["dataset"], user_id=ids["manager"])
+
+
+def test_names_like_scripts_are_shown_escaped_everywhere(app, xss_world):
+    shown_escaped = set()
+    for role in ("manager", "admin"):
+        client, _ = signed_in(app, role)
+        for endpoint, rule, method in ROUTES:
+            if method != "GET" or endpoint == "static":
+                continue
+            for labels, url in url_variants(app, xss_world, endpoint, rule):
+                r = client.get(url)
+                body = r.get_data(as_text=True)
+                if r.is_json:
+                    json.loads(body)                 # JSON is fine as JSON: a string in a document
+                    continue
+                assert REP_XSS not in body and TEAM_XSS not in body, f"{url} as {role} shows a raw script"
+                assert "<img src=x" not in body and "<script>alert" not in body, f"{url} as {role}"
+                if "&lt;script&gt;alert(1)&lt;/script&gt;" in body:
+                    shown_escaped.add(endpoint)
+    assert "reps.show" in shown_escaped and "api.rep" not in shown_escaped
+    assert len(shown_escaped) >= 3, f"the names were shown (escaped) on too few pages to mean anything: {shown_escaped}"
+
+
+# --------------------------------------------------------------------------- a refused upload leaves no trace
+
+def test_a_refused_upload_changes_nothing(app, auth, seeded_instance):
+    org = seeded_instance / "org"
+    opps = pd.read_csv(org / "opportunities.csv", dtype=str, keep_default_na=False)
+    opps.loc[0, "status"] = "wonn"
+    opps.loc[1, "stage"] = "demoo"
+    reps = pd.read_csv(org / "reps.csv", dtype=str, keep_default_na=False)
+    reps.loc[reps.index[reps["role"] == "isr"][0], "role"] = "closer"
+    keep = Path(app.config["FAIRWAY_DATASETS"])
+    with app.app_context():
+        before = ([(d.id, d.is_current) for d in db.session.execute(db.select(Dataset).order_by(Dataset.id)).scalars()],
+                  db.session.execute(db.select(db.func.count(RepSnapshot.id))).scalar_one())
+        db.session.remove()
+    files_before = sorted(p.relative_to(keep) for p in keep.rglob("*"))
+    temp_before = set(Path(tempfile.gettempdir()).glob("fairway-upload-*"))
+    auth.login("admin")
+    token = token_of(auth.client.get("/admin/datasets/upload").get_data(as_text=True))
+    stream, length, boundary = stream_encode_multipart({       # in memory: see test_admin.multipart_post
+        "files": [FileStorage(io.BytesIO(reps.to_csv(index=False).encode()), filename="reps.csv"),
+                  FileStorage(io.BytesIO(opps.to_csv(index=False).encode()), filename="opportunities.csv")],
+        "make_current": "y", "csrf_token": token}, use_tempfile=False)
+    r = auth.client.post("/admin/datasets/upload", input_stream=stream, content_length=length,
+                         content_type=f"multipart/form-data; boundary={boundary}")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Nothing was imported" in page
+    for expected_text in ("wonn", "demoo", "closer", "opportunities.csv", "reps.csv", "status", "stage"):
+        assert expected_text in page, expected_text
+    assert page.count('<tr>') - 1 >= 3           # one line per problem, under the header
+    with app.app_context():
+        after = ([(d.id, d.is_current) for d in db.session.execute(db.select(Dataset).order_by(Dataset.id)).scalars()],
+                 db.session.execute(db.select(db.func.count(RepSnapshot.id))).scalar_one())
+    assert after == before
+    assert sorted(p.relative_to(keep) for p in keep.rglob("*")) == files_before
+    assert set(Path(tempfile.gettempdir()).glob("fairway-upload-*")) <= temp_before, "an unpacked upload was left"
