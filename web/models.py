@@ -72,7 +72,7 @@ class Dataset(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(500))          # where it was imported from
-    folder: Mapped[str] = mapped_column(String(500))          # the validated copy kept by the app
+    folder: Mapped[str] = mapped_column(String(500))          # its validated copy, inside FAIRWAY_DATASETS
     period: Mapped[str] = mapped_column(String(7))            # YYYY-MM
     as_of: Mapped[date] = mapped_column(Date)
     catalog_version: Mapped[str] = mapped_column(String(40))

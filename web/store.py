@@ -59,7 +59,7 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         for f in folder.iterdir():
             if f.is_file() and f.suffix in (".csv", ".parquet"):
                 shutil.copy2(f, staging / f.name)
-        dataset = Dataset(name=name, source=source, folder=str(target), period=analysis.table.period.label,
+        dataset = Dataset(name=name, source=source, folder=target.name, period=analysis.table.period.label,
                           as_of=analysis.table.period.as_of.date(), catalog_version=cat.version,
                           summary=ds.summary() | {"warnings": list(ds.warnings)}, aggregates=aggregates,
                           imported_by=user.id if user else None)
@@ -82,6 +82,11 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         shutil.rmtree(target, ignore_errors=True)
         raise
     return dataset
+
+
+def dataset_folder(dataset: Dataset) -> Path:
+    """Where the app keeps the dataset's validated copy (inside FAIRWAY_DATASETS)."""
+    return Path(current_app.config["FAIRWAY_DATASETS"]) / dataset.folder
 
 
 def make_current(dataset: Dataset) -> None:

@@ -13,6 +13,7 @@ from werkzeug.test import stream_encode_multipart
 
 from web.extensions import db
 from web.models import Dataset, RepSnapshot, User
+from web.store import dataset_folder
 
 NEW_PW = "a-long-enough-password"
 
@@ -318,7 +319,7 @@ def test_make_current_and_delete(app, client, admin, forms, seeded_instance):
     assert "cannot be deleted" in client.get(r.headers["Location"]).get_data(as_text=True)
     forms.post("/admin/datasets", {}, action=f"/admin/datasets/{original}/current")
     with app.app_context():
-        folder = Path(db.session.get(Dataset, new).folder)
+        folder = dataset_folder(db.session.get(Dataset, new))
     assert folder.is_dir() and Path(app.config["FAIRWAY_DATASETS"]) in folder.parents
     r = forms.post("/admin/datasets", {}, action=f"/admin/datasets/{new}/delete")
     assert [d[0] for d in datasets(app)] == [original] and not folder.exists()
@@ -328,6 +329,7 @@ def test_make_current_and_delete(app, client, admin, forms, seeded_instance):
 
 
 def test_deleting_never_removes_files_outside_the_datasets_folder(app, client, admin, forms, tmp_path):
+    """Even a record pointing outside (an absolute path, or ..) never deletes there."""
     outside = tmp_path / "precious"
     outside.mkdir()
     with app.app_context():
@@ -347,3 +349,15 @@ def test_dataset_summary_page(app, client, admin):
     for text in ("2026-10", "reps", "Rows per file", "activities", "Focus of the month", "Warnings"):
         assert text in page
     assert client.get("/admin/datasets/98765").status_code == 404
+
+
+def test_a_deactivated_user_is_signed_out_at_the_next_request(client, auth, app):
+    from web.extensions import db
+    from web.models import User
+    auth.login("manager")
+    assert client.get("/team/").status_code == 200
+    with app.app_context():
+        user = db.session.execute(db.select(User).where(User.username == "manager")).scalar_one()
+        user.active = False
+        db.session.commit()
+    assert client.get("/team/").status_code == 302

@@ -16,14 +16,6 @@ PROSPECTOR_CHARTS = ("chart-goals", "chart-funnel", "chart-efficiency", "chart-o
                      "chart-talk-team")
 
 
-@pytest.fixture(autouse=True)
-def linked_endpoints(app):
-    """The rep page links to coach.start and catalog.asset (other blueprints): stand in if absent."""
-    for endpoint, rule in (("coach.start", "/coach/start/<rep_id>"), ("catalog.asset", "/catalog/assets/<asset_id>")):
-        if endpoint not in app.view_functions:
-            app.add_url_rule(rule, endpoint=endpoint, view_func=lambda **_: "", methods=["GET", "POST"])
-
-
 def reps_where(app, **by) -> list[RepSnapshot]:
     """Rep snapshots of the current dataset, filtered by column values (lists mean 'in')."""
     with app.app_context():

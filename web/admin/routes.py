@@ -14,7 +14,7 @@ from engine.errors import FairwayError, Problem, ProblemsError
 from ..extensions import db
 from ..models import Dataset, RepSnapshot, Role, User
 from ..security import current_dataset, roles_required
-from ..store import import_root, ingest, make_current, server_folder
+from ..store import dataset_folder, import_root, ingest, make_current, server_folder
 from .forms import (ActionForm, PasswordResetForm, ServerFolderForm, UploadForm, UserCreateForm,
                     UserEditForm, unpack_upload)
 
@@ -157,7 +157,7 @@ def delete_dataset(dataset_id: int):
     if ds.is_current:
         flash("The current dataset cannot be deleted: make another one current first.", "error")
     elif ActionForm().validate_on_submit():
-        folder, name = Path(ds.folder), ds.name
+        folder, name = dataset_folder(ds), ds.name
         db.session.execute(db.delete(RepSnapshot).where(RepSnapshot.dataset_id == ds.id))
         db.session.execute(db.delete(Dataset).where(Dataset.id == ds.id))
         db.session.commit()

@@ -15,7 +15,9 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+    """The signed-in user; a deactivated user is signed out at their next request."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
 
 
 def home_for(user: User) -> str:
