@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..filters import metric_title, percent
 from ..models import RepSnapshot
-from ..reps.routes import (Chart, activity_progress, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics,
+from ..reps.charts import (Chart, activity_progress, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics,
                            role_kind, roster_chart, skill_title, stat)
 from ..security import current_dataset, rep_data_required, visible_reps
 from .forms import TeamFilterForm
