@@ -209,7 +209,8 @@ def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
     for b_id, explained in outcome.behaviour.items():
         explained = list(dict.fromkeys(explained))
         impacts = {p: impact_of(b_id, p) for p in explained}
-        main = max(explained, key=lambda p: (impacts[p], -explained.index(p)))
+        explained.sort(key=lambda p: -impacts[p])      # the result it bears on most first (stable)
+        main = explained[0]
         scores = candidate_scores(catalog, b_id, outcome.evidence.get(b_id, [])) if b_id in outcome.flows else {}
         candidates[b_id] = scores
         behaviour.append(_finding(
@@ -228,7 +229,7 @@ def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
                                     impact_unit=top.impact_unit, explains=(top.id,), score=round(score, 3),
                                     evidence=top.evidence))
         skill_id = ranked[0][0] if ranked else None
-        main = max(top.explains, key=lambda p: (impact_of(top.id, p), -top.explains.index(p)))
+        main = top.explains[0]
         focus = Focus(metric=top.metric, performance_gap=main, behaviour_gap=top.id, skill_gap=skill_id,
                       learning_assets=tuple(a.id for a in catalog.assets_for(skill_id, role)) if skill_id else (),
                       assignments=tuple(a.id for a in catalog.assignments_for(skill_id, role)) if skill_id else (),

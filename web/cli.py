@@ -103,7 +103,8 @@ def validate_cmd(dataset: Path, catalog_dir: Path | None, as_json: bool):
 
 # --------------------------------------------------------------------------- metrics
 
-def _period_and_rep(ds, period, rep):
+def _check_rep(ds, rep):
+    """A usage error for a rep id the dataset does not have."""
     if rep is not None and rep not in set(ds.reps["rep_id"]):
         usage(f"no rep {rep!r} in the dataset")
 
@@ -123,7 +124,7 @@ def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: boo
     from engine.report import dumps, metrics_document, metrics_text
     catalog = get_catalog(catalog_dir)
     ds = load_or_refuse(dataset, catalog)
-    _period_and_rep(ds, period, rep)
+    _check_rep(ds, rep)
     try:
         table = compute_metrics(ds, catalog.pipeline, catalog.thresholds, period)
     except FairwayError as err:
@@ -150,7 +151,7 @@ def diagnose_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bo
     from engine.report import diagnosis_document, diagnosis_text, dumps
     catalog = get_catalog(catalog_dir)
     ds = load_or_refuse(dataset, catalog)
-    _period_and_rep(ds, period, rep)
+    _check_rep(ds, rep)
     try:
         result = analyse(ds, catalog, period)
     except FairwayError as err:
