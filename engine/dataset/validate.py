@@ -63,7 +63,9 @@ def load_dataset(folder: Path | str, pipeline: Pipeline, progress: Progress | No
     dataset = builder.build(str(folder))
     problems += builder.problems
     if problems:
+        say(f"refused: {len(problems)} problems, done")
         raise DatasetError(problems)
+    say(f"{dataset.n_reps:,} reps, {sum(dataset.rows.values()):,} rows loaded: done")
     return dataset
 
 
