@@ -330,7 +330,10 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}, not only this computer", err=True)
     if not no_serve:
-        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        # not app.run(): Flask ignores it inside its own command line
+        from werkzeug.serving import run_simple
+        click.echo("Press Ctrl+C to stop.")
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @cli.command("create-user")

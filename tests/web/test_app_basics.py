@@ -78,3 +78,35 @@ def test_a_demo_instance_from_the_command(tmp_path, monkeypatch):
         assert f"  {role}" in r.output
     assert (tmp_path / "inst" / "fairway.sqlite").exists()
     assert CliRunner().invoke(cli, ["demo", "--instance", str(tmp_path / "inst"), "--no-serve"]).exit_code == 2
+
+
+def test_fairway_demo_serves_the_app(tmp_path):
+    """The README's main command: prepare the instance, then answer on loopback."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()", "demo", "--port", str(port),
+                             "--reps", "20", "--instance", str(tmp_path / "inst")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.time() < deadline, "the demo did not start serving"
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+            assert b"Sign in" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
