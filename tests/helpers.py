@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 HEADERS = {
@@ -54,3 +55,42 @@ def seed_web_instance(instance: Path) -> Path:
         db.session.remove()
         db.engine.dispose()
     return instance
+
+
+# --------------------------------------------------------------------------- web clients
+
+ROLES = tuple(PASSWORDS)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+class Forms:
+    """Post a form the way a browser does: fetch the page, take its CSRF token, submit."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, page: str, data: dict | None = None, action: str | None = None, **kw):
+        token = csrf_from(self.client.get(page).get_data(as_text=True))
+        return self.client.post(action or page, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+class AuthActions:
+    """Sign in and out as the demo users (flaskr's AuthActions)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.forms = Forms(client)
+
+    def login(self, username: str = "manager", password: str | None = None):
+        return self.forms.post("/login", {"username": username,
+                                          "password": password or PASSWORDS.get(username, "")})
+
+    def logout(self):
+        token = csrf_from(self.client.get("/catalog/").get_data(as_text=True))
+        return self.client.post("/logout", data={"csrf_token": token})

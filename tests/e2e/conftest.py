@@ -7,25 +7,12 @@ where that is a failure. Screenshots go to test-artifacts/e2e/.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
-from helpers import PASSWORDS, seed_web_instance, web_config
-
-ARTIFACTS = Path(os.environ.get("FAIRWAY_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")) / "e2e"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+from browser_support import ARTIFACTS, BROWSER_ARGS, chromium_path
+from helpers import seed_web_instance, web_config
 
 
 @pytest.fixture(scope="session")
@@ -71,19 +58,3 @@ def page(browser, live_server, request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
     context.close()
-
-
-def shot(page, name: str) -> Path:
-    """Keep a screenshot of the page as a test artefact."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def sign_in(page, role: str = "manager") -> None:
-    page.goto(page.base_url + "/login")
-    page.fill("input[name=username]", role)
-    page.fill("input[name=password]", PASSWORDS[role])
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")

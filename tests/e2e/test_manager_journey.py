@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import shot, sign_in
+from browser_support import shot, sign_in
 from web.extensions import db
 from web.models import RepSnapshot, User
 

@@ -2,18 +2,15 @@
 and `auth` / `forms` helpers that sign in and post forms with their CSRF token."""
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import PASSWORDS, seed_web_instance, web_config
+from helpers import AuthActions, Forms, seed_web_instance, web_config
 from web import create_app
 from web.extensions import db
 
-ROLES = tuple(PASSWORDS)
-make_config = web_config
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +24,7 @@ def app(seeded_instance, tmp_path):
     instance = tmp_path / "instance"
     shutil.copytree(seeded_instance, instance)
     (instance / "imports").mkdir(exist_ok=True)
-    app = create_app(make_config(instance))
+    app = create_app(web_config(instance))
     yield app
     with app.app_context():
         db.session.remove()
@@ -42,37 +39,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def csrf_from(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-class Forms:
-    """Post a form the way a browser does: fetch the page, take its CSRF token, submit."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def post(self, page: str, data: dict | None = None, action: str | None = None, **kw):
-        token = csrf_from(self.client.get(page).get_data(as_text=True))
-        return self.client.post(action or page, data={**(data or {}), "csrf_token": token}, **kw)
-
-
-class AuthActions:
-    def __init__(self, client):
-        self.client = client
-        self.forms = Forms(client)
-
-    def login(self, username: str = "manager", password: str | None = None):
-        return self.forms.post("/login", {"username": username,
-                                          "password": password or PASSWORDS.get(username, "")})
-
-    def logout(self):
-        token = csrf_from(self.client.get("/catalog/").get_data(as_text=True))
-        return self.client.post("/logout", data={"csrf_token": token})
 
 
 @pytest.fixture

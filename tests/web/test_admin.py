@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import csrf_from
+from helpers import csrf_from
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 

@@ -5,7 +5,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from conftest import csrf_from
+from helpers import csrf_from
 
 from engine.analysis import analyse
 from engine.dataset import load_dataset

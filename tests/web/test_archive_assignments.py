@@ -7,15 +7,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from web.extensions import db
+from helpers import csrf_from
 from web.models import Assignment, CoachingPlan, CoachingSession, Dataset, RepSnapshot, User
 
 TODAY = date.today()
-
-
-def csrf_from(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
 
 
 class Org:

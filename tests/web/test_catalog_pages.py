@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROLES, make_config
+from helpers import ROLES, web_config as make_config
 
 from engine.catalog import default_root
 from web import create_app
@@ -183,7 +183,7 @@ def own_app(seeded_instance, tmp_path, own_catalog):
 
 
 def login(client, role: str):
-    from conftest import AuthActions
+    from helpers import AuthActions
     return AuthActions(client).login(role)
 
 

@@ -8,13 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 from web.extensions import db
+from helpers import csrf_from
 from web.models import Assignment, CoachingPlan, CoachingSession, Dataset, RepSnapshot, User
 
-
-def csrf_from(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
 
 STEPS = ("reflection", "goals", "gap", "questions", "causes", "actions", "plan")
 
