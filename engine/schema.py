@@ -10,12 +10,18 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import Problem, did_you_mean
 from .yamlio import Located
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Spec(BaseModel):
+    """A block of YAML: frozen once built, and unknown keys refused (so typos are caught)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def validate_located(doc: Located, model: type[M]) -> tuple[M | None, list[Problem]]:

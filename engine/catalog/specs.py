@@ -10,16 +10,13 @@ import re
 from enum import Enum
 from typing import Annotated, Literal, Union
 
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator,
-                      model_validator)
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from ..schema import Spec
 
 ID_PATTERN = r"^[a-z][a-z0-9_\-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
 # --------------------------------------------------------------------------- pipeline

@@ -13,11 +13,10 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Iterator
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError,
-                      field_validator, model_validator)
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ..schema import located_path, pydantic_problems
 from ..catalog.specs import Pipeline
+from ..schema import Spec, located_path, pydantic_problems
 from ..errors import MappingError, Problem, did_you_mean
 from ..yamlio import Located, dotted, load_yaml, parse_yaml
 from .contract import FILES, STATUSES, FileSpec, Kind
@@ -51,12 +50,6 @@ def _as_rules(value: object) -> object:
 
 Text = Annotated[str, BeforeValidator(_as_text)]
 Name = Annotated[str, Field(min_length=1)]
-
-
-class Spec(BaseModel):
-    """A mapping block: frozen, and unknown keys refused (so typos are caught)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RepBy(str, Enum):
