@@ -11,6 +11,7 @@ import pandas as pd
 from .catalog.specs import BenchmarkKind, Pipeline, Thresholds
 from .goals import goal_progress
 from .metrics.table import MetricTable
+from .metrics.trends import month_series, rep_trends, trends
 
 K = BenchmarkKind
 # the three benchmarks of the contract, then the others
@@ -95,6 +96,7 @@ def metrics_document(table: MetricTable, benchmarks: dict, pipeline: Pipeline,
     bound = table.bound.to_numpy()[idx]
     bench = {key: [plain(row, 6) for row in benchmarks[k].to_numpy()[idx]] for k, key in BENCHMARK_KEYS.items()}
     progress = goal_progress(table, thresholds)
+    monthly = trends(month_series(table, pipeline), thresholds.trend_months, thresholds.significance)
     info = table.reps[["rep_id", "name", "role", "team", "division", "manager"]].to_numpy(dtype=object)[idx]
     reps = []
     for r, i in enumerate(idx):
@@ -110,7 +112,8 @@ def metrics_document(table: MetricTable, benchmarks: dict, pipeline: Pipeline,
                      "funnel": funnel_rows(table.funnel[i], stages),
                      "benchmarks": {key: {m: v for m, v in zip(ids, rows[r]) if v is not None}
                                     for key, rows in bench.items()},
-                     "goals": progress.get(int(i), {})})
+                     "goals": progress.get(int(i), {}),
+                     "trends": rep_trends(monthly, int(i))})
         if series:
             reps[-1]["series"] = series_document(table, int(i))
     doc = {"period": table.period.label, "as_of": table.period.as_of.date().isoformat(), "reps": reps}

@@ -12,21 +12,9 @@ import pandas as pd
 from .analysis import Analysis
 from .catalog.model import Catalog
 from .catalog.specs import BenchmarkKind
+from .metrics.trends import month_series
 from .plan import success_plans
 from .report import clean, group_documents, metrics_document
-from .stats import mann_kendall
-
-TREND_METRICS = ("calls_per_connect", "connects_per_meeting", "talk_minutes")
-
-
-def _month_frame(series: pd.DataFrame, rep: int) -> pd.DataFrame:
-    return series.xs(rep, level="rep")
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> list:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-    return [None if np.isnan(x) else round(float(x), 3) for x in r]
 
 
 def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dict]:
@@ -38,23 +26,15 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
     months = t.series["activity_month"]
     results = t.series["results_month"]
     month_labels = list(months.index.get_level_values("month").unique())
-    trend_window = catalog.thresholds.trend_months
     chain = p.prospecting_funnel
     losses = [m for m in t.metric_ids if m.startswith("loss_share.")]
     open_opps = t.open_opps
     by_rep_open = {r: g for r, g in open_opps.groupby("rep")}
-    ratio_series = {}
+    monthly = month_series(t, p)
+    ratio_names = {"calls_per_connect": f"efficiency.{chain[0]}.{chain[1]}",
+                   "connects_per_meeting": f"efficiency.{chain[1]}.{chain[2]}" if len(chain) > 2 else None}
+    ratio_series = {k: monthly[m] for k, m in ratio_names.items() if m}
     R = len(t.reps)
-    first_pair = (chain[0], chain[1]) if len(chain) > 1 else None
-    second_pair = (chain[1], chain[2]) if len(chain) > 2 else None
-    for key, pair in (("calls_per_connect", first_pair), ("connects_per_meeting", second_pair)):
-        if pair:
-            a = months[pair[0]].to_numpy(dtype=float).reshape(R, -1)
-            b = months[pair[1]].to_numpy(dtype=float).reshape(R, -1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio_series[key] = np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
-    ratio_series["talk_minutes"] = months["talk_minutes"].to_numpy(dtype=float).reshape(R, -1)
-    trends = {k: mann_kendall(v[:, -trend_window:]) for k, v in ratio_series.items()}
     docs = []
     for i in range(R):
         rep = t.reps.iloc[i]
@@ -67,7 +47,7 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
             "activity_month": {a: [int(x) for x in m[a]] for a in p.activity_type_ids},
             "talk_minutes": [round(float(x), 1) for x in m["talk_minutes"]],
             "ratios": {k: [None if np.isnan(x) else round(float(x), 3) for x in v[i]]
-                       for k, v in ratio_series.items() if k != "talk_minutes"},
+                       for k, v in ratio_series.items()},
             "results_month": {c: [round(float(x), 2) for x in r[c]] for c in r.columns},
             "losses": {m_.split(".", 1)[1]: int(t.num.at[i, m_]) for m_ in losses if t.num.at[i, m_] > 0},
             "open_pipeline": [] if opps is None else [
@@ -77,9 +57,8 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
                  "activities": int(o.activities), "at_risk": bool(o.at_risk), "stalled": bool(o.stalled),
                  "oversize": bool(o.oversize), "overage": bool(o.overage)}
                 for o in opps.itertuples(index=False)],
-            "trends": {k: {"tau": _f(tau[i]), "p_value": _f(pv[i]),
-                           "direction": _direction(tau[i], pv[i], catalog.thresholds.significance)}
-                       for k, (tau, pv) in trends.items()},
+            "trends": {k: metrics[i]["trends"][m] for k, m in {**ratio_names, "talk_minutes": "talk_minutes"}.items()
+                       if m},
         }
         rd = diag.reps[i] if diag is not None else None
         docs.append({"rep_id": rep["rep_id"], "name": rep["name"], "role": rep["role"], "team": rep["team"],
@@ -87,16 +66,6 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
                      "metrics": metrics[i], "diagnosis": rd.to_dict() if rd else None,
                      "charts": clean(charts), "plan": clean(plans.for_rep(i, kind))})
     return docs, clean(aggregates(analysis, catalog))
-
-
-def _f(x) -> float | None:
-    return None if x is None or np.isnan(x) else round(float(x), 4)
-
-
-def _direction(tau: float, p: float, alpha: float) -> str:
-    if np.isnan(tau) or np.isnan(p) or p >= alpha:
-        return "flat"
-    return "up" if tau > 0 else "down"
 
 
 def aggregates(analysis: Analysis, catalog: Catalog) -> dict:

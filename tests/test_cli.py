@@ -107,3 +107,10 @@ def test_metrics_json_has_groups_and_optional_series(org):
     series = doc["reps"][0]["series"]
     assert len(series["activity_month"]["buckets"]) == 12 and "call" in series["activity_month"]
     assert len(series["activity_day"]["buckets"]) == 31
+
+
+def test_metrics_json_carries_month_trends(org):
+    doc = json.loads(run("metrics", org, "--json", "--rep", "R0001").output)
+    trends = doc["reps"][0]["trends"]
+    assert {"efficiency.call.connect", "talk_minutes", "win_rate", "revenue"} <= set(trends)
+    assert all(t["direction"] in ("up", "down", "flat") for t in trends.values())
