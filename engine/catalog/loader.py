@@ -12,17 +12,18 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..errors import CatalogError, Problem, did_you_mean
+from ..paths import shipped_root
 from ..schema import validate_located
 from ..yamlio import Located, load_yaml
 from .model import Catalog, Source, freeze
 from .specs import (AllOf, AnyOf, BenchmarkKind, Comparison, Flow, GapsFile, LibraryFile,
                     Pipeline, SkillsFile, TestsFile, Thresholds)
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ROOT = shipped_root()
 
 
 def default_root() -> Path:
-    """The catalog used when none is given: $FAIRWAY_CATALOG, else the project's own."""
+    """The catalog used when none is given: $FAIRWAY_CATALOG, else the shipped one."""
     env = os.environ.get("FAIRWAY_CATALOG")
     return Path(env) if env else DEFAULT_ROOT
 

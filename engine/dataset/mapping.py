@@ -16,12 +16,13 @@ from typing import Annotated, Iterator
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..catalog.specs import Pipeline
+from ..paths import shipped
 from ..schema import Spec, located_path, pydantic_problems
 from ..errors import MappingError, Problem, did_you_mean
 from ..yamlio import Located, dotted, load_yaml, parse_yaml
 from .contract import FILES, STATUSES, FileSpec, Kind
 
-SHIPPED = Path(__file__).resolve().parents[2] / "mappings"
+SHIPPED = shipped("mappings")
 UNMAPPED_KEYWORDS = ("error", "keep", "drop")
 REP_ID_COLUMNS = ("rep_id", "source_rep_id")
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%p", "%X", "%c", "%T", "%R")
