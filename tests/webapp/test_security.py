@@ -113,7 +113,7 @@ class World:
             return [(k, self.objects[k][arg]) for k in ("mine", "division", "foreign")] + [("missing", 987654)]
         if arg in FIXED:
             return FIXED[arg](self)
-        pytest.fail(f"tests/web/test_security.py does not know how to fill the URL parameter <{arg}>: "
+        pytest.fail(f"tests/webapp/test_security.py does not know how to fill the URL parameter <{arg}>: "
                     f"add it to SCOPED (it names something in a user's scope) or FIXED")
 
 
@@ -213,7 +213,7 @@ def signed_in(app, role: str | None):
 
 def expectation(endpoint: str, rule: str):
     if endpoint not in EXPECTATIONS:
-        pytest.fail(f"route {rule} (endpoint {endpoint!r}) is not in EXPECTATIONS of tests/web/test_security.py: "
+        pytest.fail(f"route {rule} (endpoint {endpoint!r}) is not in EXPECTATIONS of tests/webapp/test_security.py: "
                     f"add who may use it (PUBLIC, EVERYONE, REP_DATA, CATALOG, ADMIN)")
     return EXPECTATIONS[endpoint]
 
