@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     filters.register(app)
     errors.register(app)
+    app.register_blueprint(vendor_blueprint())
     for bp in (auth_bp, team_bp, reps_bp, coach_bp, archive_bp, assignments_bp, catalog_bp, admin_bp, api_bp):
         app.register_blueprint(bp)
 
@@ -72,6 +73,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def vendor_blueprint():
+    """Third-party browser code (Chart.js), served by the app itself: no CDN, works offline.
+
+    Kept outside web/ in vendor/, untouched, with its licence.
+    """
+    from flask import Blueprint
+
+    from engine.paths import shipped
+    return Blueprint("vendor", __name__, static_folder=str(shipped("vendor")), static_url_path="/vendor")
 
 
 def _sqlite_durability(dbapi_connection, _record):

@@ -41,7 +41,7 @@ ADMIN = frozenset({"admin"})
 
 # Who may use each route (every method of it). Add a line for every new route.
 EXPECTATIONS: dict[str, str | frozenset] = {
-    "static": PUBLIC, "healthz": PUBLIC, "auth.root": PUBLIC, "auth.login": PUBLIC,
+    "static": PUBLIC, "vendor.static": PUBLIC, "healthz": PUBLIC, "auth.root": PUBLIC, "auth.login": PUBLIC,
     "auth.logout": EVERYONE,
     # rep data: managers (their teams), directors (their divisions), admins
     "team.index": REP_DATA, "reps.show": REP_DATA,
@@ -105,8 +105,10 @@ class World:
     dataset_id: int = 0
     user_id: int = 0
 
-    def fill(self, arg: str) -> list[tuple[str, object]]:
-        """(label, value) variants for a URL parameter."""
+    def fill(self, arg: str, endpoint: str = "") -> list[tuple[str, object]]:
+        """(label, value) variants for a URL parameter of an endpoint."""
+        if arg == "filename":      # a real file of that static folder
+            return [("real", STATIC_FILES.get(endpoint, "css/app.css"))]
         if arg == "rep_id":
             return [(k, self.reps[k].rep_id) for k in ("mine", "division", "foreign")] + [("missing", "NO-SUCH-REP")]
         if arg in SCOPED:
@@ -117,13 +119,13 @@ class World:
                     f"add it to SCOPED (it names something in a user's scope) or FIXED")
 
 
+STATIC_FILES = {"static": "css/app.css", "vendor.static": "chartjs/chart.umd.min.js"}
 FIXED = {
     "asset_id": lambda w: [("real", "bant-in-fifteen-minutes"), ("external", "hubspot-bant"), ("missing", "no-such-asset")],
     "gap_id": lambda w: [("real", "demo_dropoff"), ("missing", "no_such_gap")],
     "skill_id": lambda w: [("real", "qualification")],
     "dataset_id": lambda w: [("real", w.dataset_id), ("missing", 987654)],
     "user_id": lambda w: [("real", w.user_id), ("missing", 987654)],
-    "filename": lambda w: [("real", "css/app.css")],
 }
 
 
@@ -221,7 +223,7 @@ def expectation(endpoint: str, rule: str):
 def url_variants(app, world: World, endpoint: str, rule: str) -> list[tuple[dict[str, str], str]]:
     """({parameter: label}, url) for every combination of parameter values."""
     args = sorted(next(r for r in app.url_map.iter_rules() if r.rule == rule and r.endpoint == endpoint).arguments)
-    choices = [world.fill(a) for a in args]
+    choices = [world.fill(a, endpoint) for a in args]
     out = []
     with app.test_request_context():
         from flask import url_for
@@ -409,7 +411,7 @@ def test_names_like_scripts_are_shown_escaped_everywhere(app, xss_world):
     for role in ("manager", "admin"):
         client, _ = signed_in(app, role)
         for endpoint, rule, method in ROUTES:
-            if method != "GET" or endpoint == "static":
+            if method != "GET" or endpoint in ("static", "vendor.static"):
                 continue
             for labels, url in url_variants(app, xss_world, endpoint, rule):
                 r = client.get(url)

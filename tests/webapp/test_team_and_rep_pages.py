@@ -136,7 +136,7 @@ def test_team_page_charts_have_data_and_numbers(app, client, auth):
     assert any(k.startswith("chart-talk-") for k in data)          # the prospecting team
     for chart_id in data:
         assert parsed.tables.get(chart_id, 0) > 1, chart_id
-    assert "vendor/chartjs/chart.umd.min.js" in html and "js/charts.js" in html
+    assert "/vendor/chartjs/chart.umd.min.js" in html and "js/charts.js" in html
     assert "team.css" in html
 
 
