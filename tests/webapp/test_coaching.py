@@ -140,12 +140,16 @@ class Conversation:
                                             html).group(1)
         return data
 
-    def walk(self, rep: RepSnapshot):
-        """The whole conversation on the proposed gap, keeping every default: the plan's session id."""
+    def to_questions(self, rep: RepSnapshot):
+        """Start a conversation and go through reflection, goals and the proposed gap."""
         self.start(rep.rep_id)
         self.reflection()
         self.goals()
-        self.gap(rep.focus_gap)
+        return self.gap(rep.focus_gap)
+
+    def walk(self, rep: RepSnapshot):
+        """The whole conversation on the proposed gap, keeping every default: the plan's session id."""
+        self.to_questions(rep)
         self.answer_all()
         self.confirm_top()
         r = self.post("actions", self.actions())
@@ -278,10 +282,7 @@ def test_steps_ahead_cannot_be_skipped_to(app, client, talk):
 
 def test_back_skip_and_none_of_these(app, client, talk):
     rep = reps_where(app, mine=True)[0]
-    talk.start(rep.rep_id)
-    talk.reflection()
-    talk.goals()
-    talk.gap(rep.focus_gap)
+    talk.to_questions(rep)
     html = talk.page("questions")
     q1 = question_id(html)
     talk.post("questions", {"question_id": q1}, button="skip")
@@ -313,10 +314,7 @@ def test_back_skip_and_none_of_these(app, client, talk):
 
 def test_back_from_the_root_causes_takes_the_last_answer_back(app, client, talk):
     rep = reps_where(app, mine=True)[0]
-    talk.start(rep.rep_id)
-    talk.reflection()
-    talk.goals()
-    talk.gap(rep.focus_gap)
+    talk.to_questions(rep)
     asked = talk.answer_all()
     r = talk.post("causes", {}, button="back")
     assert r.headers["Location"].endswith("/questions")
@@ -331,10 +329,7 @@ def test_overriding_the_gap_changes_the_questions(app, client, talk):
         other = next(g.id for g in cat.behaviour_gaps.values()
                      if rep.role in g.roles and g.id in cat.flows and g.id != rep.focus_gap
                      and cat.flows[g.id].questions[0].id != cat.flows[rep.focus_gap].questions[0].id)
-    talk.start(rep.rep_id)
-    talk.reflection()
-    talk.goals()
-    talk.gap(rep.focus_gap)
+    talk.to_questions(rep)
     proposed_q = question_id(talk.page("questions"))
     talk.post("questions", {"question_id": proposed_q}, button="skip")
 
@@ -365,10 +360,7 @@ def test_a_rep_with_nothing_significant_picks_a_gap_together(app, client, talk):
 
 def test_a_stale_answer_is_a_friendly_message_not_an_error(app, client, talk):
     rep = reps_where(app, mine=True)[0]
-    talk.start(rep.rep_id)
-    talk.reflection()
-    talk.goals()
-    talk.gap(rep.focus_gap)
+    talk.to_questions(rep)
     html = talk.page("questions")
     q1, a1 = question_id(html), field_values(html, "answer")[0]
     talk.post("questions", {"question_id": q1, "answer": a1})
@@ -421,10 +413,7 @@ def test_validation_errors_are_shown_at_the_field(app, client, talk):
 
 def test_changing_the_baseline_kpi_without_javascript_refills_its_values(app, client, talk):
     rep = reps_where(app, mine=True, role="isr")[0]
-    talk.start(rep.rep_id)
-    talk.reflection()
-    talk.goals()
-    talk.gap(rep.focus_gap)
+    talk.to_questions(rep)
     talk.answer_all()
     talk.confirm_top()
     talk.post("actions", talk.actions())
@@ -518,10 +507,7 @@ def test_discarding_a_conversation(app, client, talk):
 
 def test_a_dialogue_that_no_longer_fits_the_catalog_starts_the_questions_over(app, client, talk):
     rep = reps_where(app, mine=True)[0]
-    talk.start(rep.rep_id)
-    talk.reflection()
-    talk.goals()
-    talk.gap(rep.focus_gap)
+    talk.to_questions(rep)
     with app.app_context():               # as if enablement had rewritten the flow since
         s = db.session.get(CoachingSession, talk.session_id)
         s.dialogue = {**s.dialogue, "answers": [["a_question_since_removed", "yes"]]}
@@ -540,10 +526,7 @@ def test_any_step_the_dialogue_refuses_is_a_friendly_message(app, client, talk, 
     def refuse(*args, **kwargs):
         raise DialogueError("unknown skill or knowledge gap 'x'")
     rep = reps_where(app, mine=True)[0]
-    talk.start(rep.rep_id)
-    talk.reflection()
-    talk.goals()
-    talk.gap(rep.focus_gap)
+    talk.to_questions(rep)
     talk.answer_all()
     monkeypatch.setattr(routes.dialogue, "confirm", refuse)
     html = talk.page("causes")
