@@ -85,7 +85,7 @@ def warn(messages) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def validate_cmd(dataset: Path, catalog_dir: Path | None, as_json: bool):
     """Check DATASET against the data contract; list every problem."""
-    from engine.report import dumps
+    from engine.diagnosis.documents import dumps
     catalog = get_catalog(catalog_dir)
     ds = load_or_refuse(dataset, catalog)
     warn(ds.warnings)
@@ -119,9 +119,9 @@ def _check_rep(ds, rep):
 def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool, series: bool,
                 catalog_dir: Path | None):
     """Metrics of every rep, with team, division and company benchmarks."""
-    from engine.benchmarks import compute_benchmarks
+    from engine.metrics.benchmarks import compute_benchmarks
     from engine.metrics.compute import compute_metrics
-    from engine.report import dumps, metrics_document, metrics_text
+    from engine.diagnosis.documents import dumps, metrics_document, metrics_text
     catalog = get_catalog(catalog_dir)
     ds = load_or_refuse(dataset, catalog)
     _check_rep(ds, rep)
@@ -147,8 +147,8 @@ def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: boo
 def diagnose_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool,
                  catalog_dir: Path | None):
     """The one thing to coach each rep this month, with the evidence."""
-    from engine.analysis import analyse
-    from engine.report import diagnosis_document, diagnosis_text, dumps
+    from engine.diagnosis.analysis import analyse
+    from engine.diagnosis.documents import diagnosis_document, diagnosis_text, dumps
     catalog = get_catalog(catalog_dir)
     ds = load_or_refuse(dataset, catalog)
     _check_rep(ds, rep)
@@ -234,7 +234,7 @@ def catalog_test_cmd(directory: Path | None):
 def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None, planted: float,
                   fmt: str, catalog_dir: Path | None):
     """Generate a realistic demo org into OUT, with a ground-truth file of planted gaps."""
-    from engine.demo_org import generate_org, write_org
+    from engine.demo.org import generate_org, write_org
     catalog = get_catalog(catalog_dir)
     if out.exists() and any(out.iterdir()):
         usage(f"{out} exists and is not empty")
@@ -261,8 +261,8 @@ def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None,
 @catalog_option
 def import_cmd(source: Path, mapping_ref: str, out: Path, catalog_dir: Path | None):
     """Turn the CRM exports in SOURCE into a dataset folder, as a mapping says."""
-    from engine.dataset.importer import import_dataset
-    from engine.dataset.mapping import load_mapping, shipped_mappings
+    from engine.sources.importer import import_dataset
+    from engine.sources.mapping import load_mapping, shipped_mappings
     from engine.errors import DatasetError
     shipped = shipped_mappings()
     path = Path(mapping_ref)

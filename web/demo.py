@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import upgrade
 
-from engine.demo_org import generate_org, write_org
+from engine.demo.org import generate_org, write_org
 
 from .extensions import db
 from .models import Role, User

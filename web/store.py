@@ -12,11 +12,11 @@ from pathlib import Path
 
 from flask import current_app
 
-from engine.analysis import analyse
+from engine.diagnosis.analysis import analyse
 from engine.catalog.model import Catalog
 from engine.dataset import load_dataset
 from engine.errors import DatasetError, Problem
-from engine.snapshot import rep_documents
+from engine.diagnosis.snapshot import rep_documents
 
 from .extensions import db
 from .models import Dataset, RepSnapshot, User

@@ -36,7 +36,7 @@ def check_catalog(root: Path | str | None = None) -> CheckReport:
     report = CheckReport(catalog=catalog, errors=list(problems))
     if catalog is None:
         return report
-    from ..rules import compile_catalog   # the rules must compile: a rule that does not is an error
+    from ..rules.compile import compile_catalog   # the rules must compile: a rule that does not is an error
     try:
         compile_catalog(catalog)
     except CatalogError as err:

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from ..errors import CatalogError, Problem, did_you_mean
 from ..paths import shipped_root
-from ..schema import validate_located
-from ..yamlio import Located, load_yaml
+from ..yamlspec.spec import validate_located
+from ..yamlspec.parse import Located, load_yaml
 from .model import Catalog, Source, freeze
 from .specs import (AllOf, AnyOf, BenchmarkKind, Comparison, Flow, GapsFile, LibraryFile,
                     Pipeline, SkillsFile, TestsFile, Thresholds)

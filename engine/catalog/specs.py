@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from ..schema import Spec
+from ..yamlspec.spec import Spec
 
 ID_PATTERN = r"^[a-z][a-z0-9_\-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]

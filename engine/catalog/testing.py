@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import dialogue
-from ..diagnosis import RepDiagnosis, cmp_fact, fill_says, interpret, metrics_fact, run_rules
+from ..dialogue import conversation as dialogue
+from ..diagnosis.diagnose import RepDiagnosis, cmp_fact, fill_says, interpret, metrics_fact, run_rules
 from ..metrics.registry import SampleKind
-from ..rules import Compiled, compile_catalog
-from ..stats import relative_gap
+from ..rules.compile import Compiled, compile_catalog
+from ..statistics.stats import relative_gap
 from .model import Catalog
 from .specs import CatalogTest, Direction
 

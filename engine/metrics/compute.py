@@ -11,9 +11,9 @@ import pandas as pd
 
 from ..catalog.specs import Pipeline, Thresholds
 from ..dataset.model import Dataset
-from .period import Period, resolve_period
+from ..aggregation.period import Period, resolve_period
 from .registry import MetricRegistry
-from .cube import ActivityCube, build_cube
+from ..aggregation.cube import ActivityCube, build_cube
 from .series import build_series
 from .table import MetricTable, derive_values
 

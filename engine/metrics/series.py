@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..catalog.specs import Pipeline
 from ..dataset.model import Dataset
-from .cube import ActivityCube
-from .period import Period
+from ..aggregation.cube import ActivityCube
+from ..aggregation.period import Period
 
 
 def _frame(values: np.ndarray, R: int, labels, columns, name: str) -> pd.DataFrame:

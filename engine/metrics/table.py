@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .period import Period
+from ..aggregation.period import Period
 from .registry import MetricRegistry, SampleKind
 
 

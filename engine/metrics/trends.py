@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..catalog.specs import Pipeline
-from ..stats import mann_kendall
+from ..statistics.stats import mann_kendall
 from .table import MetricTable
 
 

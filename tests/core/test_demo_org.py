@@ -8,7 +8,7 @@ import pytest
 
 from engine.dataset import load_dataset
 from engine.dataset.contract import FILES
-from engine.demo_org import FILE_COLUMNS, TRUTH_COLUMNS, generate_org, write_org
+from engine.demo.org import FILE_COLUMNS, TRUTH_COLUMNS, generate_org, write_org
 from engine.metrics.registry import MetricRegistry
 
 ARGS = {"reps": 30, "months": 8, "seed": 3, "end": "2025-06"}

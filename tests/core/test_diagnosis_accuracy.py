@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from engine.analysis import analyse
+from engine.diagnosis.analysis import analyse
 from engine.dataset import load_dataset
-from engine.demo_org import generate_org, write_org
+from engine.demo.org import generate_org, write_org
 
 
 def _diagnose(tmp_path, catalog, **kw):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import dialogue as dg
-from engine.diagnosis import Finding, Focus, RepDiagnosis
+from engine.dialogue import conversation as dg
+from engine.diagnosis.diagnose import Finding, Focus, RepDiagnosis
 from engine.errors import DialogueError
 
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.dataset import load_dataset
-from engine.dataset.importer import import_dataset
-from engine.dataset.mapping import load_mapping, parse_mapping, shipped_mappings
+from engine.sources.importer import import_dataset
+from engine.sources.mapping import load_mapping, parse_mapping, shipped_mappings
 from engine.errors import DatasetError, MappingError
 from web.cli import cli
 

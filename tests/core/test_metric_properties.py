@@ -10,7 +10,7 @@ from engine.catalog.specs import Thresholds
 from engine.dataset.model import Dataset
 from engine.metrics.compute import compute_metrics
 from engine.metrics.registry import SampleKind
-from engine.report import dumps, funnel_rows
+from engine.diagnosis.documents import dumps, funnel_rows
 
 START = np.datetime64("2026-05-01", "s")
 

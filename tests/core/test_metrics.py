@@ -6,13 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from engine.benchmarks import compute_benchmarks
+from engine.metrics.benchmarks import compute_benchmarks
 from engine.catalog.specs import BenchmarkKind, Thresholds, Windows
 from engine.dataset import load_dataset
-from engine.goals import goal_progress, progress_frame, team_average_progress
+from engine.metrics.goals import goal_progress, progress_frame, team_average_progress
 from engine.metrics.compute import compute_metrics
-from engine.metrics.period import resolve_period
-from engine.report import dumps, funnel_rows, metrics_document
+from engine.aggregation.period import resolve_period
+from engine.diagnosis.documents import dumps, funnel_rows, metrics_document
 from helpers import write_dataset
 
 
@@ -246,7 +246,7 @@ def test_stage_entries_count_new_proposals_and_wins(setup):
 
 
 def test_success_plan_works_backward_from_the_revenue_target(setup):
-    from engine.plan import success_plans
+    from engine.metrics.plan import success_plans
     p, th, _, t = setup
     plans = success_plans(t, compute_benchmarks(t, th), p)
     rows = {r["step"]: r for r in plans.for_rep(0, "closing")}

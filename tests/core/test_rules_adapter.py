@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import rules_adapter
+from engine.rules import adapter as rules_adapter
 from engine.errors import RulesEngineError
 
 # one small ruleset shared by these tests: the engine is not safe with many per process

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from engine.analysis import analyse
+from engine.diagnosis.analysis import analyse
 from engine.dataset import load_dataset
-from engine.dialogue import answer, result, start, step
+from engine.dialogue.conversation import answer, result, start, step
 from helpers import write_dataset
 
 STAGES = ["discovery", "demo", "technical_fit", "proposal", "won"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from engine import stats
+from engine.statistics import stats
 
 
 def test_proportion_test_is_exact_binomial_without_between_rep_spread():

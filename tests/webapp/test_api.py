@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from helpers import csrf_from
 
-from engine.analysis import analyse
+from engine.diagnosis.analysis import analyse
 from engine.dataset import load_dataset
-from engine.report import diagnosis_document, dumps
+from engine.diagnosis.documents import diagnosis_document, dumps
 from web.extensions import db
 from web.models import Assignment, CoachingPlan, Dataset, RepSnapshot, User
 

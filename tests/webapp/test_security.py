@@ -378,7 +378,7 @@ TEAM_XSS = '"><img src=x onerror=alert(1)>'
 @pytest.fixture
 def xss_world(app, tmp_path):
     """A current dataset in which a rep and a team are named like scripts; the manager leads that team."""
-    from engine.demo_org import generate_org, write_org
+    from engine.demo.org import generate_org, write_org
     from web.store import catalog, ingest
     folder = tmp_path / "xss-org"
     with app.app_context():

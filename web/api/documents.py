@@ -5,14 +5,14 @@ from types import SimpleNamespace
 
 from flask import Response, url_for
 
-from engine.diagnosis import RepDiagnosis
-from engine.report import diagnosis_document, dumps
+from engine.diagnosis.diagnose import RepDiagnosis
+from engine.diagnosis.documents import diagnosis_document, dumps
 
 from ..models import Assignment, CoachingPlan, Dataset, RepSnapshot
 
 
 def json_response(doc, status: int = 200) -> Response:
-    """Strict JSON through engine.report.dumps: NaN and infinities become null."""
+    """Strict JSON through engine.diagnosis.documents.dumps: NaN and infinities become null."""
     return Response(dumps(doc), status=status, mimetype="application/json")
 
 

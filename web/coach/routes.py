@@ -9,9 +9,9 @@ from datetime import date
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import dialogue
+from engine.dialogue import conversation as dialogue
 from engine.catalog.model import Catalog
-from engine.diagnosis import RepDiagnosis
+from engine.diagnosis.diagnose import RepDiagnosis
 from engine.errors import DialogueError
 
 from ..extensions import db

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from engine import dialogue
+from engine.dialogue import conversation as dialogue
 from engine.catalog.model import Catalog
 from engine.catalog.specs import BehaviourGap, BenchmarkKind
-from engine.diagnosis import BENCHMARK_LABEL, Finding, RepDiagnosis
+from engine.diagnosis.diagnose import BENCHMARK_LABEL, Finding, RepDiagnosis
 from engine.errors import DialogueError
 
 from ..extensions import db

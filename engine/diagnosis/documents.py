@@ -8,10 +8,10 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .catalog.specs import BenchmarkKind, Pipeline, Thresholds
-from .goals import goal_progress
-from .metrics.table import MetricTable
-from .metrics.trends import month_series, rep_trends, trends
+from ..catalog.specs import BenchmarkKind, Pipeline, Thresholds
+from ..metrics.goals import goal_progress
+from ..metrics.table import MetricTable
+from ..metrics.trends import month_series, rep_trends, trends
 
 K = BenchmarkKind
 # the three benchmarks of the contract, then the others

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from ..errors import Problem
 
 PathKey = tuple[str | int, ...]
 

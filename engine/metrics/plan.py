@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalog.specs import BenchmarkKind, Pipeline
-from .metrics.table import MetricTable
+from ..catalog.specs import BenchmarkKind, Pipeline
+from .table import MetricTable
 
 SOURCES = ("plan", "rep", "team")
 

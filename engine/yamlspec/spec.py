@@ -1,6 +1,6 @@
 """Typed specs from located YAML: pydantic validation with every error at its file:line.
 
-The catalog and the import mappings both parse YAML with engine.yamlio and validate it
+The catalog and the import mappings both parse YAML with engine.yamlspec.parse and validate it
 against frozen pydantic models here; errors come back as Problems naming file, line and
 key, with a "did you mean" for unknown keys and enum values.
 """
@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import Problem, did_you_mean
-from .yamlio import Located
+from ..errors import Problem, did_you_mean
+from .parse import Located
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog.model import Catalog
-from .catalog.specs import BenchmarkKind, Direction, PerformanceGap
-from .metrics.registry import SampleKind
-from .metrics.table import MetricTable
+from ..catalog.model import Catalog
+from ..catalog.specs import BenchmarkKind, Direction, PerformanceGap
+from ..metrics.registry import SampleKind
+from ..metrics.table import MetricTable
 from . import stats
 
 COLUMNS = ["rep", "gap", "level", "metric", "value", "benchmark", "benchmark_kind", "rel_gap",

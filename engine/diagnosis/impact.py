@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalog.specs import Pipeline
-from .metrics.table import MetricTable
+from ..catalog.specs import Pipeline
+from ..metrics.table import MetricTable
 
 REVENUE = "revenue"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog.specs import BenchmarkKind, Thresholds
-from .metrics.table import MetricTable
+from ..catalog.specs import BenchmarkKind, Thresholds
+from .table import MetricTable
 
 K = BenchmarkKind
 

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from .analysis import Analysis
-from .catalog.model import Catalog
-from .catalog.specs import BenchmarkKind
-from .metrics.trends import month_series
-from .plan import success_plans
-from .report import clean, group_documents, metrics_document
+from ..catalog.model import Catalog
+from ..catalog.specs import BenchmarkKind
+from ..metrics.trends import month_series
+from ..metrics.plan import success_plans
+from .documents import clean, group_documents, metrics_document
 
 
 def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dict]:

@@ -27,9 +27,9 @@ import pyarrow.csv as pacsv
 
 from ..catalog.specs import Pipeline
 from ..errors import MappingError, Problem, did_you_mean
-from .contract import FILES, FileSpec, Kind
+from ..dataset.contract import FILES, FileSpec, Kind
 from .mapping import ActivitiesPart, Condition, Mapping, Part, RepBy, Rule, template_columns
-from .validate import load_dataset
+from ..dataset.validate import load_dataset
 
 Progress = Callable[[str], None]
 MAX_SHOWN = 10                       # distinct bad values listed per column and file

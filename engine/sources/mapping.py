@@ -1,7 +1,7 @@
 """Import mappings: how a folder of CRM export files becomes a dataset folder.
 
 A mapping is a YAML file that ops writes once per CRM (see docs/import.md). It is
-parsed through engine.yamlio into the frozen models below, then checked against the
+parsed through engine.yamlspec.parse into the frozen models below, then checked against the
 data contract and, when one is given, the pipeline's vocabulary (stages, roles,
 activity types). Every problem is reported at once with file, line and key.
 """
@@ -17,10 +17,10 @@ from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field
 
 from ..catalog.specs import Pipeline
 from ..paths import shipped
-from ..schema import Spec, located_path, pydantic_problems
+from ..yamlspec.spec import Spec, located_path, pydantic_problems
 from ..errors import MappingError, Problem, did_you_mean
-from ..yamlio import Located, dotted, load_yaml, parse_yaml
-from .contract import FILES, STATUSES, FileSpec, Kind
+from ..yamlspec.parse import Located, dotted, load_yaml, parse_yaml
+from ..dataset.contract import FILES, STATUSES, FileSpec, Kind
 
 SHIPPED = shipped("mappings")
 UNMAPPED_KEYWORDS = ("error", "keep", "drop")

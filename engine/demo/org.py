@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .catalog.specs import Pipeline, RoleKind
+from ..catalog.specs import Pipeline, RoleKind
 
 # ------------------------------------------------------------------ how the org behaves
 WARMUP_MONTHS = 3        # simulated before the window, so pipelines are full on its first day

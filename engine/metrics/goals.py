@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog.specs import Thresholds
-from .metrics.table import MetricTable
+from ..catalog.specs import Thresholds
+from .table import MetricTable
 
 
 def progress_frame(table: MetricTable) -> pd.DataFrame:

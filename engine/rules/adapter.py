@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
-from .errors import RulesEngineError
+from ..errors import RulesEngineError
 
 Action = Callable[["Record", dict], list[dict]]
 

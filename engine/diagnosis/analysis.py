@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .benchmarks import compute_benchmarks
-from .catalog.model import Catalog
-from .catalog.specs import BenchmarkKind
-from .dataset.model import Dataset
-from .diagnosis import Diagnosis, diagnose
-from .metrics.compute import compute_metrics
-from .metrics.table import MetricTable
-from .rules import Compiled, compile_catalog
+from ..metrics.benchmarks import compute_benchmarks
+from ..catalog.model import Catalog
+from ..catalog.specs import BenchmarkKind
+from ..dataset.model import Dataset
+from .diagnose import Diagnosis, diagnose
+from ..metrics.compute import compute_metrics
+from ..metrics.table import MetricTable
+from ..rules.compile import Compiled, compile_catalog
 
 _compiled: dict[str, Compiled] = {}
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .catalog.model import Catalog
-from .catalog.specs import Flow, Question
-from .diagnosis import RepDiagnosis, candidate_scores, rank_candidates
-from .errors import DialogueError
+from ..catalog.model import Catalog
+from ..catalog.specs import Flow, Question
+from ..diagnosis.diagnose import RepDiagnosis, candidate_scores, rank_candidates
+from ..errors import DialogueError
 
 SKIP = "__skip__"      # the question was not asked, or the rep would not say
 NONE = "__none__"      # none of the answers fits

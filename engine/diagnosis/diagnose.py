@@ -1,7 +1,7 @@
 """The diagnosis: for each rep, the findings down the pyramid and the one focus.
 
-metrics + benchmarks -> comparisons (engine.gaps) -> facts -> rules (engine.rules,
-through engine.rules_adapter) -> what the rules concluded -> impact (engine.impact)
+metrics + benchmarks -> comparisons (engine.statistics.gaps) -> facts -> rules (engine.rules.compile,
+through engine.rules.adapter) -> what the rules concluded -> impact (engine.diagnosis.impact)
 -> findings, ranked, and the focus.
 
 The rules decide what is a finding, which behaviour explains which result, what
@@ -17,14 +17,14 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from . import rules_adapter
-from .catalog.loader import comparisons as condition_comparisons
-from .catalog.model import Catalog
-from .catalog.specs import BenchmarkKind, Evidence
-from .gaps import compare_gaps
+from ..rules import adapter as rules_adapter
+from ..catalog.loader import comparisons as condition_comparisons
+from ..catalog.model import Catalog
+from ..catalog.specs import BenchmarkKind, Evidence
+from ..statistics.gaps import compare_gaps
 from .impact import behaviour_impact, build_chains, performance_impact, ranking_impact
-from .metrics.table import MetricTable
-from .rules import Compiled, compile_catalog
+from ..metrics.table import MetricTable
+from ..rules.compile import Compiled, compile_catalog
 
 BENCHMARK_LABEL = {k.value: k.value.replace("_", " ") for k in BenchmarkKind}
 

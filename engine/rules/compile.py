@@ -3,7 +3,7 @@
 Facts, one state per rep evaluation:
 
 - `{"t": "cmp", "gap": <gap id>, "q", "rel", "sample", "value", "bench"}`: the comparison
-  of the rep with the benchmark of one gap (from engine.gaps);
+  of the rep with the benchmark of one gap (from engine.statistics.gaps);
 - `{"t": "metrics", "v__<metric>": value, "d__<metric>__<benchmark>__<factor>": value -
   factor x benchmark}`: the metric values the flows' evidence reads (absent where the rep
   has no data, so a condition on them never holds).
@@ -30,10 +30,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .catalog.model import Catalog
-from .catalog.specs import AllOf, AnyOf, BenchmarkKind, Comparison
-from .errors import CatalogError, Problem
-from .gaps import min_sample
+from ..catalog.model import Catalog
+from ..catalog.specs import AllOf, AnyOf, BenchmarkKind, Comparison
+from ..errors import CatalogError, Problem
+from ..statistics.gaps import min_sample
 
 MAX_PROPERTIES = 255   # durable_rules refuses messages with more properties
 MAX_ACTIONS = 4096     # and rulesets with more actions

@@ -1,0 +1,9 @@
+"""Sources: CRM exports (and warehouse syncs) turned into dataset folders, as a mapping says.
+
+``mapping`` parses and checks a mapping file; ``importer`` runs it over a folder of export
+files, all or nothing, and validates the result against the data contract.
+"""
+from .importer import import_dataset
+from .mapping import Mapping, load_mapping, parse_mapping, shipped_mappings
+
+__all__ = ["Mapping", "import_dataset", "load_mapping", "parse_mapping", "shipped_mappings"]
