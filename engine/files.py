@@ -1,0 +1,165 @@
+"""The one path policy: which input files fairway opens, and how much of them it reads.
+
+Every file read as input (dataset tables, export files, catalog YAML and Markdown,
+mappings) goes through `check_input_file` first:
+
+- only regular files: a folder, a device (/dev/zero), a pipe or a socket where a file
+  belongs is refused, never read;
+- no symbolic links: a link could point anywhere on the machine (and a line of that
+  file would be quoted back in a message);
+- a size limit, checked before a byte is read (configurable, see `Limits`).
+
+Text is decoded strictly: a byte that is not valid in the encoding is reported with its
+line, not as a byte offset.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem, did_you_mean
+
+KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits of input files, in bytes. Each can be set by an environment variable."""
+
+    dataset_file: int = 16 * GIB       # one table of a dataset or one export file
+    yaml_file: int = 1 * MIB           # one catalog or mapping YAML file
+    markdown_file: int = 1 * MIB       # one learning asset
+
+    @classmethod
+    def from_environment(cls) -> "Limits":
+        out = {}
+        for name, var in ENV.items():
+            raw = os.environ.get(var)
+            if raw:
+                try:
+                    out[name] = int(float(raw))
+                except ValueError:
+                    pass          # a bad setting keeps the default rather than failing every read
+        return cls(**out)
+
+
+ENV = {"dataset_file": "FAIRWAY_MAX_DATASET_FILE_BYTES", "yaml_file": "FAIRWAY_MAX_YAML_FILE_BYTES",
+       "markdown_file": "FAIRWAY_MAX_MARKDOWN_FILE_BYTES"}
+
+
+def limits() -> Limits:
+    """The limits in force (defaults, or the environment's)."""
+    return Limits.from_environment()
+
+
+def human_size(n: int) -> str:
+    for unit, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n:,} bytes"
+
+
+def check_input_file(path: Path, display: str | None = None, max_bytes: int | None = None,
+                     limit_name: str = "dataset_file") -> Problem | None:
+    """None if `path` may be read as an input file; else the Problem saying why not.
+
+    `max_bytes` defaults to the limit `limit_name` of `limits()`.
+    """
+    name = display or str(path)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return Problem(file=name, message="file is missing")
+    except OSError as exc:
+        return Problem(file=name, message=f"cannot read the file: {exc.strerror or exc}")
+    mode = st.st_mode
+    if stat.S_ISLNK(mode):
+        return Problem(file=name, message="a symbolic link: fairway reads only regular files, "
+                                          "not links to files elsewhere",
+                       expected="the file itself, copied into the folder")
+    if stat.S_ISDIR(mode):
+        return Problem(file=name, message="a folder where a file belongs", expected="a regular file")
+    if not stat.S_ISREG(mode):
+        return Problem(file=name, message="not a regular file (a device, pipe or socket)",
+                       expected="a regular file")
+    cap = max_bytes if max_bytes is not None else getattr(limits(), limit_name)
+    if st.st_size > cap:
+        return Problem(file=name, message=f"the file is {human_size(st.st_size)}, over the limit of "
+                                          f"{human_size(cap)}",
+                       expected=f"a smaller file (the limit is set by {ENV.get(limit_name, limit_name)})")
+    return None
+
+
+def read_text(path: Path, display: str | None = None, max_bytes: int | None = None,
+              limit_name: str = "yaml_file", encoding: str = "utf-8") -> tuple[str | None, list[Problem]]:
+    """The text of a small input file (YAML, Markdown), or None and the problems."""
+    name = display or str(path)
+    problem = check_input_file(path, name, max_bytes, limit_name)
+    if problem is not None:
+        return None, [problem]
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return None, [Problem(file=name, message=f"cannot read the file: {exc.strerror or exc}")]
+    text, problem = decode(data, name, encoding)
+    return text, [] if problem is None else [problem]
+
+
+def decode(data: bytes, name: str, encoding: str = "utf-8") -> tuple[str | None, Problem | None]:
+    """Bytes as text, or None and a problem naming the line of the first bad byte."""
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"          # a byte order mark is not content
+    try:
+        return data.decode(encoding), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        found = sniff_encoding(data)
+        hint = f" (it looks like {found})" if found and found != "utf-8" else ""
+        return None, Problem(file=name, line=line, message=f"not valid {encoding.removesuffix('-sig')} "
+                                                           f"text{hint}",
+                             value=data[max(exc.start - 20, 0):exc.start + 20].decode(encoding, "replace"),
+                             expected="a file saved as UTF-8")
+    except LookupError:
+        return None, Problem(file=name, message=f"unknown encoding {encoding!r}")
+
+
+def sniff_encoding(head: bytes) -> str | None:
+    """A guess of the encoding of a file from its first bytes: utf-16 by its BOM or zero
+    bytes, utf-8 when it decodes, else latin-1 (any byte decodes; often cp1252)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    sample = head[:4096]
+    if sample and sample.count(b"\x00") > len(sample) // 4:
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if len(head) > len(sample) and exc.start >= len(sample) - 3:   # a character cut by the sample's end
+            return "utf-8"
+        return "latin-1 or windows-1252"
+
+
+def case_variants(folder: Path, name: str) -> list[str]:
+    """Entries of `folder` whose name is `name` but for case (Reps.CSV for reps.csv)."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(e for e in entries if e.lower() == name.lower() and e != name)
+
+
+def suggest_entry(folder: Path, name: str) -> str | None:
+    """The entry of `folder` closest to `name` (case first, then spelling)."""
+    variants = case_variants(folder, name)
+    if variants:
+        return variants[0]
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return None
+    return did_you_mean(name, entries)
