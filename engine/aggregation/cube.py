@@ -1,16 +1,20 @@
-"""Activities folded once into a daily cube: rep x day x type counts and talk minutes.
+"""Activities as a dense daily cube over the days a period needs: rep x day x type counts
+and talk minutes.
 
-Millions of activity rows become a few million cells in one `np.bincount`; every
-activity metric, window and series (month, week, day) is then a slice and a sum.
+The engine has already folded millions of activity rows per rep, day and type
+(`act_daily`); the cube spreads the days a period looks at (its windows and series)
+into arrays, so every activity metric, window and series (month, week, day) is a slice
+and a sum.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..catalog.specs import Pipeline
-from ..dataset.model import Dataset
+from .queries import activity_days
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class ActivityCube:
 
     def day_index(self, when) -> int:
         """Index of the day of `when` (clipped to the cube)."""
-        d = int((np.datetime64(when, "D") - self.day0) / np.timedelta64(1, "D"))
+        d = int((np.datetime64(pd.Timestamp(when), "D") - self.day0) / np.timedelta64(1, "D"))
         return min(max(d, 0), self.n_days)
 
     def window(self, start, end) -> tuple[np.ndarray, np.ndarray]:
@@ -35,36 +39,29 @@ class ActivityCube:
 
     def buckets(self, edges) -> tuple[np.ndarray, np.ndarray]:
         """(rep x bucket x type counts, rep x bucket talk) between consecutive `edges`."""
-        idx = [self.day_index(e) for e in edges]
-        n_b = len(idx) - 1
-        counts = np.zeros((self.counts.shape[0], n_b, self.counts.shape[2]), dtype=np.int64)
-        talk = np.zeros((self.counts.shape[0], n_b))
+        idx = np.array([self.day_index(e) for e in edges])
         cum_c = np.concatenate([np.zeros_like(self.counts[:, :1, :], dtype=np.int64),
                                 self.counts.cumsum(axis=1, dtype=np.int64)], axis=1)
         cum_t = np.concatenate([np.zeros_like(self.talk[:, :1]), self.talk.cumsum(axis=1)], axis=1)
-        for k in range(n_b):
-            counts[:, k, :] = cum_c[:, idx[k + 1], :] - cum_c[:, idx[k], :]
-            talk[:, k] = cum_t[:, idx[k + 1]] - cum_t[:, idx[k]]
+        counts = cum_c[:, idx[1:], :] - cum_c[:, idx[:-1], :]
+        talk = cum_t[:, idx[1:]] - cum_t[:, idx[:-1]]
         return counts, talk
 
 
-def build_cube(ds: Dataset, pipeline: Pipeline) -> ActivityCube:
-    """Fold every activity of the dataset into the daily cube."""
-    a = ds.activities
+def build_cube(ds, pipeline: Pipeline, start, end) -> ActivityCube:
+    """The cube of the dataset's activities on the days [start, end)."""
     R, T = ds.n_reps, len(pipeline.activity_types)
-    date = a["date"].to_numpy()
-    ok = ~np.isnat(date) & (a["rep"].to_numpy() >= 0) & (a["type"].to_numpy() >= 0)
-    if not ok.any():
-        return ActivityCube(np.datetime64("2000-01-01", "D"), np.zeros((R, 1, T), np.int32), np.zeros((R, 1)))
-    days = date[ok].astype("datetime64[D]")
-    day0 = days.min()
-    d = (days - day0).astype(np.int64)
-    D = int(d.max()) + 1
-    rep = a["rep"].to_numpy()[ok].astype(np.int64)
-    typ = a["type"].to_numpy()[ok].astype(np.int64)
-    keys = (rep * D + d) * T + typ
-    counts = np.bincount(keys, minlength=R * D * T).astype(np.int32).reshape(R, D, T)
-    phone = np.array([t.phone for t in pipeline.activity_types])[typ]
-    minutes = a["duration"].to_numpy()[ok].astype(float)
-    talk = np.bincount((rep * D + d)[phone], weights=minutes[phone], minlength=R * D).reshape(R, D)
+    day0 = np.datetime64(pd.Timestamp(start), "D")
+    D = max(int((np.datetime64(pd.Timestamp(end), "D") - day0) / np.timedelta64(1, "D")), 1)
+    a = activity_days(ds.backend, start, end)
+    counts = np.zeros((R, D, T), dtype=np.int32)
+    talk = np.zeros((R, D))
+    if len(a):
+        rep = a["rep"].to_numpy(dtype=np.int64)
+        d = ((pd.to_datetime(a["day"]).to_numpy(dtype="datetime64[D]") - day0) / np.timedelta64(1, "D")).astype(np.int64)
+        typ = a["type"].to_numpy(dtype=np.int64)
+        flat = (rep * D + d) * T + typ
+        counts = np.bincount(flat, weights=a["n"].to_numpy(dtype=float), minlength=R * D * T
+                             ).astype(np.int32).reshape(R, D, T)
+        talk = np.bincount(rep * D + d, weights=a["talk"].to_numpy(dtype=float), minlength=R * D).reshape(R, D)
     return ActivityCube(day0, counts, talk)

@@ -9,6 +9,10 @@ import pandas as pd
 
 from ..errors import FairwayError
 
+class PeriodError(FairwayError):
+    """A period that cannot be reviewed: not a month, or outside the data."""
+
+
 MIN_DAYS_FOR_DEFAULT = 15   # a month with less data than this is not the default period
 WEEKEND_SLACK_DAYS = 3      # data ending this close to a month's end covers the whole month
 
@@ -17,6 +21,7 @@ WEEKEND_SLACK_DAYS = 3      # data ending this close to a month's end covers the
 class Period:
     month: pd.Period            # e.g. Period('2026-10', 'M')
     as_of: pd.Timestamp         # the moment metrics are taken: the month's end, or the data's end
+    after_data: bool = False    # the month starts after the data's last day: its own figures are empty
 
     @property
     def label(self) -> str:
@@ -52,26 +57,36 @@ class Period:
 
 def parse_month(text: str) -> pd.Period:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text or ""):
-        raise FairwayError(f"period {text!r} is not a month; expected YYYY-MM, e.g. 2026-10")
+        raise PeriodError(f"period {text!r} is not a month; expected YYYY-MM, e.g. 2026-10")
     return pd.Period(text, freq="M")
 
 
-def resolve_period(last_date: pd.Timestamp | None, period: str | None = None) -> Period:
+def resolve_period(last_date: pd.Timestamp | None, period: str | None = None,
+                   first_date: pd.Timestamp | None = None, reach_months: int = 12) -> Period:
     """The period to review: the given month, else the latest month the data covers well.
 
-    By default that is the month of the last event, unless the data reaches fewer than
-    MIN_DAYS_FOR_DEFAULT days into it (an export taken early in a month reviews the
-    month before, as a manager does on the first business day).
+    `last_date` is the data's as-of day (the last day of done work). By default the month
+    reviewed is that day's month, unless the data reaches fewer than MIN_DAYS_FOR_DEFAULT
+    days into it (an export taken early in a month reviews the month before, as a manager
+    does on the first business day). A month given is refused when none of its windows
+    (the longest reaches `reach_months` back) holds any data: its figures would be made of
+    nothing. A month after the data's last day is reviewed, flagged by `Period.after_data`.
     """
     if period is not None:
         month = parse_month(period)
+        if first_date is not None and (month + 1).start_time <= first_date:
+            raise PeriodError(f"no data in {month} or before it: the data starts on {first_date.date()}")
+        if last_date is not None and (month - (reach_months - 1)).start_time > last_date:
+            raise PeriodError(f"no data in {month} or in the {reach_months} months before it: "
+                              f"the data ends on {last_date.date()}")
     elif last_date is None:
-        raise FairwayError("the dataset holds no dated events: give --period YYYY-MM")
+        raise PeriodError("the dataset holds no dated events: there is no month to review")
     else:
         month = pd.Period(last_date, freq="M")
         if last_date.day < MIN_DAYS_FOR_DEFAULT:
             month = month - 1
-    return Period(month, _as_of(month, last_date))
+    return Period(month, _as_of(month, last_date), after_data=last_date is not None
+                  and month.start_time > last_date)
 
 
 def _as_of(month: pd.Period, last_date: pd.Timestamp | None) -> pd.Timestamp:

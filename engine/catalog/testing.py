@@ -88,8 +88,8 @@ def _judge(catalog: Catalog, file: str, t: CatalogTest, rows: dict, outcome) -> 
         return fill_says(ev, lambda m: values.get(m, float("nan")),
                          lambda m, kind: benches.get(m, {}).get(kind, float("nan")))
 
-    findings, focus, candidates, evidence = interpret(catalog, outcome, rows, impact, impact, says, impact,
-                                                      t.role)
+    findings, focus, candidates, evidence, _ = interpret(catalog, outcome, rows, impact, impact, says, impact,
+                                                         t.role)
     rep = RepDiagnosis(rep_id=t.name, name=t.name, role=t.role, team="", focus=focus,
                        findings=tuple(findings), candidates=candidates, evidence=evidence)
     got_findings = sorted({f.id for f in findings if f.level in ("performance", "behaviour")})

@@ -19,6 +19,7 @@ class Kind(str, Enum):
     activity_type = "activity_type"
     period = "period"      # YYYY-MM
     metric = "metric"      # a metric id
+    flag = "flag"          # yes/no: true/false, 1/0, yes/no
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Column:
             Kind.role: "a role of the catalog", Kind.stage: "a stage of the pipeline",
             Kind.status: "one of open, won, lost", Kind.activity_type: "an activity type",
             Kind.period: "a month as YYYY-MM", Kind.metric: "a metric id",
+            Kind.flag: "true or false (or 1/0, yes/no)",
         }[self.kind]
 
 
@@ -62,6 +64,7 @@ REPS = FileSpec("reps", True, (
     Column("role", Kind.role, True), Column("team", Kind.id, True),
     Column("division", Kind.id, True), Column("manager", Kind.text),
     Column("start_date", Kind.date), Column("email", Kind.text),
+    Column("end_date", Kind.date), Column("active", Kind.flag),   # reps who left
 ), key="rep_id")
 
 OPPORTUNITIES = FileSpec("opportunities", True, (

@@ -1,7 +1,15 @@
-"""Check a dataset against the contract and build typed frames, all or nothing.
+"""Check a dataset against the contract and build its typed tables, all or nothing.
 
-`load_dataset` either returns a `Dataset` or raises `DatasetError` listing every
-problem of every file (file, row as in the file, column, value, expected).
+`load_dataset` either returns a `Dataset` or raises `DatasetError` listing every problem
+of every file (file, row as in the file, column, value, expected, did you mean). A file
+that cannot be used (missing, unreadable, without a required column) does not hide the
+problems of the others: each file is checked on its own, and against the others where
+they can be read.
+
+Each file is scanned by the analytical engine (engine.aggregation.backend): its checks
+are SQL predicates counted in one scan (engine.dataset.checks), located only when they
+fail. Activities, the largest file by far, are never held row by row: the same scan that
+checks them folds them per rep, day and type.
 """
 from __future__ import annotations
 
@@ -11,299 +19,604 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
+from ..aggregation.backend import Backend, make_backend, quote_text, text_list
 from ..catalog.specs import Pipeline
 from ..errors import DatasetError, Problem, did_you_mean
 from ..metrics.registry import MetricRegistry
-from .columns import Issues, check_enum, encoded, parse_dates, parse_numbers, require
-from .contract import FILES, REPS, STATUSES
-from .model import Dataset
-from .reader import find_file, read_table
+from . import values as v
+from .checks import Check, Scan, count_sql, reject_problems, run_checks
+from .contract import ACTIVITIES, FILES, GOALS, OPPORTUNITIES, REPS, STAGE_HISTORY, STATUSES
+from .model import Coverage, Dataset
+from .reader import Source, find_file, missing_columns, open_source
 
 Progress = Callable[[str], None]
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MAX_MINUTES = 24 * 60           # one activity longer than a day is a typing error
+OUTLIER_GAP_DAYS = 31           # a trailing day this far from the rest may be an outlier...
+OUTLIER_SHARE = 0.01            # ...when it holds less than this share of all events
+SPARSE_DAY_SHARE = 0.05         # a trailing day with less than this share of a usual day's events
 
 
-def load_dataset(folder: Path | str, pipeline: Pipeline, progress: Progress | None = None) -> Dataset:
+def load_dataset(folder: Path | str, pipeline: Pipeline, progress: Progress | None = None,
+                 engine: str | None = None) -> Dataset:
     """Read and validate the dataset in `folder`; raise DatasetError with every problem."""
     folder = Path(folder)
-    say = progress or (lambda _msg: None)
     if not folder.is_dir():
         raise DatasetError([Problem(file=str(folder), message="not a folder",
                                     expected="a folder of CSV or Parquet files")])
-    problems: list[Problem] = []
-    tables: dict[str, pa.Table] = {}
-    names: dict[str, str] = {}
-    for spec in FILES:
-        path, found = find_file(folder, spec)
-        problems += found
-        if path is None:
-            if spec.required and not found:
-                problems.append(Problem(file=f"{spec.stem}.csv", message="required file is missing",
-                                        expected=f"{spec.stem}.csv or {spec.stem}.parquet"))
-            continue
-        say(f"reading {path.name}")
-        table, read_problems = read_table(path, spec)
-        problems += read_problems
-        if table is None:
-            continue
-        missing = [c for c in spec.required_columns if c not in table.column_names]
-        for c in missing:
-            problems.append(Problem(file=path.name, row=1, column=c, message="required column is missing",
-                                    suggestion=did_you_mean(c, table.column_names)))
-        if missing:
-            continue
-        tables[spec.stem] = table
-        names[spec.stem] = path.name
-    if "reps" not in tables or "opportunities" not in tables:
-        raise DatasetError(problems or [Problem(file=str(folder), message="no usable files")])
-    say("checking values")
-    builder = _Builder(pipeline, tables, names)
-    dataset = builder.build(str(folder))
-    problems += builder.problems
-    if problems:
-        say(f"refused: {len(problems)} problems, done")
-        raise DatasetError(problems)
-    say(f"{dataset.n_reps:,} reps, {sum(dataset.rows.values()):,} rows loaded: done")
-    return dataset
+    backend = make_backend(engine)
+    try:
+        return _Loader(backend, folder, pipeline, progress or (lambda _m: None)).load()
+    except BaseException:
+        backend.close()
+        raise
 
 
-class _Builder:
-    def __init__(self, pipeline: Pipeline, tables: dict[str, pa.Table], names: dict[str, str]):
+c = v.col
+
+
+def _required(column: str) -> Check:
+    return Check(column, "missing value", f"{c(column)} IS NULL", "a value (the column is required)")
+
+
+def _enum(column: str, allowed: list[str], what: str) -> Check:
+    return Check(column, f"unknown {what}", f"({c(column)} IS NOT NULL AND {c(column)} NOT IN {text_list(allowed)})",
+                 f"one of {', '.join(allowed)}" if len(allowed) <= 12 else f"a {what}",
+                 suggest=lambda value: did_you_mean(value, allowed))
+
+
+def _date(scan: Scan, column: str, required: bool = False) -> list[Check]:
+    """Parse a date column once (as "__t_<column>"); its checks."""
+    parsed = c(f"__t_{column}")
+    scan.columns.append(f"{v.timestamp('r.' + c(column))} AS {parsed}")
+    out = [Check(column, "not a date", f"({c(column)} IS NOT NULL AND {parsed} IS NULL)", v.DATE_EXPECTED,
+                 message_sql=v.bad_date_message(c(column))),
+           Check(column, f"implausible date (outside {v.MIN_YEAR}-{v.MAX_YEAR})",
+                 f"(year({parsed}) NOT BETWEEN {v.MIN_YEAR} AND {v.MAX_YEAR})",
+                 f"a date between {v.MIN_YEAR} and {v.MAX_YEAR}")]
+    return ([_required(column)] if required else []) + out
+
+
+def _number(scan: Scan, column: str, non_negative: bool, limit: float, what: str = "value") -> list[Check]:
+    """Parse a number column once (as "__n_<column>"); its checks."""
+    parsed = c(f"__n_{column}")
+    scan.columns.append(f"{v.number('r.' + c(column))} AS {parsed}")
+    out = [Check(column, "not a number", f"({c(column)} IS NOT NULL AND ({parsed} IS NULL OR NOT isfinite({parsed})))",
+                 "a finite number such as 12000 or 12.5", message_sql=v.bad_number_message(c(column))),
+           Check(column, f"implausibly large {what}", f"(isfinite({parsed}) AND abs({parsed}) > {limit!r})",
+                 f"at most {limit:,.0f}")]
+    if non_negative:
+        out.append(Check(column, "negative value", f"({parsed} < 0)", "0 or more"))
+    return out
+
+
+def _reference(scan: Scan, column: str, keys: str | None, key: str, what: str, file_of: str,
+               choices: list[str]) -> list[Check]:
+    """Whether the id in `column` is one of `keys` (a table of distinct ids); its check."""
+    if keys is None:
+        return []
+    alias, flag = f"k_{column}", c(f"__no_{column}")
+    scan.joins.append(f"LEFT JOIN {keys} AS {alias} ON {alias}.{key} = r.{c(column)}")
+    scan.columns.append(f"({alias}.{key} IS NULL) AS {flag}")
+    return [Check(column, f"unknown {what}", f"({c(column)} IS NOT NULL AND {flag})", f"an id listed in {file_of}",
+                  suggest=lambda value: did_you_mean(value, choices))]
+
+
+class _Loader:
+    def __init__(self, backend: Backend, folder: Path, pipeline: Pipeline, say: Progress):
+        self.b = backend
+        self.folder = folder
         self.p = pipeline
-        self.tables = tables
-        self.names = names
+        self.say = say
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        self.sources: dict[str, Source] = {}
+        self.rows: dict[str, int] = {}
+        self.choices: dict[str, list[str]] = {}
 
-    def issues(self, stem: str) -> Issues:
-        issues = Issues(self.names.get(stem, f"{stem}.csv"))
-        self.problems_sources.append(issues)
-        return issues
+    # ------------------------------------------------------------------ the whole load
+    def load(self) -> Dataset:
+        for spec in FILES:
+            path, found = find_file(self.folder, spec)
+            self.problems += found
+            if path is None:
+                continue
+            self.say(f"reading {path.name}")
+            source, problems = open_source(self.b, path, spec)
+            self.problems += problems
+            if source is None:
+                continue
+            missing = missing_columns(source)
+            self.problems += missing
+            if not missing:
+                self.sources[spec.stem] = source
+        keys = self._keys()
+        self.say("checking values")
+        for stem, check in (("reps", self._check_reps), ("opportunities", self._check_opportunities),
+                            ("stage_history", self._check_history), ("activities", self._check_activities),
+                            ("goals", self._check_goals)):
+            if stem in self.sources:
+                check(self.sources[stem], keys)
+        if not self.problems and "reps" in self.sources and self.rows.get("reps", 0) == 0:
+            self.problems.append(Problem(file=self.sources["reps"].name, message="no reps: the file has "
+                                         "a header and no rows", expected="one row per rep"))
+        if self.problems:
+            self.say(f"refused: {len(self.problems)} problems, done")
+            raise DatasetError(self.problems)
+        dataset = self._build()
+        if dataset.as_of is None:
+            raise DatasetError([Problem(file=str(self.folder), message="no dated events in any file: "
+                                        "nothing happened that could be measured",
+                                        expected="opportunities or activities with their dates")])
+        self.say(f"{dataset.n_reps:,} reps, {sum(dataset.rows.values()):,} rows loaded: done")
+        return dataset
 
-    def build(self, source: str) -> Dataset:
-        self.problems_sources: list[Issues] = []
-        reps = self.reps()
-        rep_index = pd.Index(reps["rep_id"])
-        opps, opp_ids = self.opportunities(rep_index)
-        opp_index = pd.Index(opp_ids)
-        history = self.stage_history(opp_index)
-        activities = self.activities(rep_index, opp_index)
-        goals = self.goals(rep_index)
-        self.problems = [p for i in self.problems_sources for p in i.problems]
-        if len(opps) and len(history):
-            # the furthest stage: from the history where present, never below `stage`
-            furthest = history.groupby("opp")["stage"].max()
-            cur = opps["furthest"].to_numpy().copy()
-            idx = furthest.index.to_numpy()
-            cur[idx] = np.maximum(cur[idx], furthest.to_numpy().astype(cur.dtype))
-            opps["furthest"] = cur
-        return Dataset(
-            reps=reps, opportunities=opps, stage_history=history, activities=activities,
-            goals=goals, opportunity_ids=opp_ids, stages=tuple(self.p.all_stages),
-            activity_types=tuple(self.p.activity_type_ids), source=source,
-            rows={stem: t.num_rows for stem, t in self.tables.items()},
-            warnings=tuple(self.warnings))
+    def _keys(self) -> dict[str, str | None]:
+        """Tables of the ids other files may refer to (None where the file is unusable)."""
+        keys: dict[str, str | None] = {"rep": None, "opp": None}
+        for stem, name, key in (("reps", "rep", "rep_id"), ("opportunities", "opp", "opportunity_id")):
+            if stem in self.sources:
+                self.b.table(f"{name}_keys", f"SELECT DISTINCT {key} FROM {self.sources[stem].view} "
+                                             f"WHERE {key} IS NOT NULL")
+                keys[name] = f"{name}_keys"
+                self.choices[name] = [r[0] for r in self.b.rows(f"SELECT {key} FROM {name}_keys LIMIT 5000")]
+        return keys
 
-    # ---------------------------------------------------------------- helpers
-    def _ids(self, stem: str, table: pa.Table, column: str, issues: Issues, required: bool,
-             known: pd.Index | None = None, what: str = "") -> np.ndarray:
-        """Codes into `known` (-1 null/unknown) for an id column; unknown ids reported."""
-        if column not in table.column_names:
-            return np.full(table.num_rows, -1, dtype=np.int32)
-        codes, values = encoded(table[column])
-        values = np.array([str(v).strip() for v in values], dtype=object)
-        if required:
-            require(codes, column, issues)
-        if known is None:
-            return codes
-        if not known.is_unique:   # duplicates are reported already: the dataset is refused
-            known = known.drop_duplicates()
-        pos = known.get_indexer(values)
-        if (pos < 0).any():
-            choices = list(known[:5000])
-            issues.coded(codes, pos < 0, values, column, f"unknown {what}",
-                         expected=f"an id listed in {self._file_of(what)}",
-                         suggest=lambda v: did_you_mean(v, choices))
-        mapping = np.append(pos, -1).astype(np.int32)
-        return mapping[codes]
+    def _run(self, source: Source, scan: Scan, checks: list[Check], counts: list[int] | None = None) -> None:
+        rejects = self.b.rejects(source.view) if counts is not None else None
+        problems, warnings = run_checks(self.b, scan, source.name, checks, counts, rejects=rejects)
+        if rejects is None:
+            rejects = self.b.rejects(source.view)
+        hint = "it looks like latin-1 or windows-1252: save the file as UTF-8" \
+            if any(r.kind == "encoding" for r in rejects) else None
+        self.problems += problems + reject_problems(source.name, rejects, len(source.columns), hint)
+        self.warnings += warnings
 
-    def _file_of(self, what: str) -> str:
-        return self.names.get("reps", "reps.csv") if what == "rep" else \
-            self.names.get("opportunities", "opportunities.csv")
+    def _duplicates(self, source: Source, key_sql: str, name: str) -> str:
+        """A table of the records (by _i) whose key appeared on an earlier record; the predicate."""
+        self.b.table(name, f"SELECT _i FROM (SELECT _i, row_number() OVER (PARTITION BY {key_sql} ORDER BY _i) AS k "
+                           f"FROM {self.b.numbered(source.view)} WHERE {key_sql} IS NOT NULL) WHERE k > 1")
+        return f"(_i IN (SELECT _i FROM {name}))"
 
-    def _text(self, table: pa.Table, column: str) -> pd.Series | None:
-        if column not in table.column_names:
-            return None
-        arr = table[column]
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(pa.string())
-        return pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+    def _file_name(self, stem: str) -> str:
+        s = self.sources.get(stem)
+        return s.name if s else f"{stem}.csv"
 
-    def _enum(self, table, column, allowed, issues, what, required=True) -> np.ndarray:
-        codes, values = encoded(table[column])
-        if required:
-            require(codes, column, issues)
-        return check_enum(codes, values, allowed, column, issues, what)
+    def _ref(self, scan: Scan, column: str, keys: dict, what: str) -> list[Check]:
+        name, key, stem = ("rep", "rep_id", "reps") if what == "rep" else ("opp", "opportunity_id", "opportunities")
+        return _reference(scan, column, keys[name], key, what, self._file_name(stem), self.choices.get(name, []))
 
-    # ---------------------------------------------------------------- reps
-    def reps(self) -> pd.DataFrame:
-        t, issues = self.tables["reps"], self.issues("reps")
-        out = {}
-        for c in ("rep_id", "name", "team", "division"):
-            s = self._text(t, c).str.strip()
-            require(None, c, issues, is_null=(s.isna() | (s == "")).to_numpy())
-            out[c] = s
-        dup = out["rep_id"].duplicated(keep="first") & out["rep_id"].notna()
-        if dup.any():
-            issues.rows(dup.to_numpy(), "rep_id", "duplicate id", values=out["rep_id"].to_numpy(),
-                        expected="each rep_id once")
-        role = self._enum(t, "role", self.p.role_ids, issues, "role")
-        out["role"] = pd.Series(np.array(self.p.role_ids + [None], dtype=object)[role])
-        for c in ("manager", "email"):
-            s = self._text(t, c)
-            out[c] = s if s is not None else pd.Series([None] * t.num_rows, dtype=object)
-        if "start_date" in t.column_names:
-            out["start_date"] = parse_dates(t["start_date"], "start_date", issues)
-        else:
-            out["start_date"] = np.full(t.num_rows, np.datetime64("NaT", "s"))
-        frame = pd.DataFrame(out)
-        for extra in t.column_names:
-            if extra not in frame.columns and REPS.column(extra) is None:
-                frame[extra] = self._text(t, extra)
-        return frame.drop_duplicates("rep_id").reset_index(drop=True) if dup.any() else frame
+    # ------------------------------------------------------------------ reps
+    def _check_reps(self, s: Source, keys) -> None:
+        scan = Scan(s.view)
+        checks = [_required(col) for col in REPS.required_columns]
+        checks.append(_enum("role", self.p.role_ids, "role"))
+        checks.append(Check("rep_id", "duplicate id", self._duplicates(s, c("rep_id"), "dup_reps"),
+                            "each rep_id once", numbered=True))
+        self.b.table("case_reps", f"SELECT _i FROM (SELECT _i, rep_id, first_value(rep_id) OVER "
+                                  f"(PARTITION BY lower(rep_id) ORDER BY _i) AS first FROM {self.b.numbered(s.view)} "
+                                  f"WHERE rep_id IS NOT NULL) WHERE rep_id != first")
+        checks.append(Check("rep_id", "a rep id that differs from another only by case",
+                            "(_i IN (SELECT _i FROM case_reps))",
+                            "one id per rep, written the same way everywhere (R0002 and r0002 are one rep)",
+                            numbered=True))
+        for col in ("start_date", "end_date"):
+            if s.has(col):
+                checks += _date(scan, col)
+        if s.has("active"):
+            checks.append(Check("active", "not a yes/no value", f"(active IS NOT NULL AND {v.flag(c('active'))} IS NULL)",
+                                "true or false (1/0, yes/no)"))
+        self._run(s, scan, checks)
+        self.rows["reps"] = int(self.b.scalar(f"SELECT count(*) FROM {s.view}"))
 
-    # ---------------------------------------------------------------- opportunities
-    def opportunities(self, reps: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
-        t, issues = self.tables["opportunities"], self.issues("opportunities")
-        n = t.num_rows
-        ids = self._text(t, "opportunity_id").str.strip()
-        require(None, "opportunity_id", issues, is_null=(ids.isna() | (ids == "")).to_numpy())
-        dup = ids.duplicated(keep="first") & ids.notna()
-        if dup.any():
-            issues.rows(dup.to_numpy(), "opportunity_id", "duplicate id", values=ids.to_numpy(),
-                        expected="each opportunity_id once")
-        rep = self._ids("opportunities", t, "rep_id", issues, True, reps, "rep")
-        source = self._ids("opportunities", t, "source_rep_id", issues, False, reps, "rep")
-        created = parse_dates(t["created_date"], "created_date", issues)
-        require(None, "created_date", issues, is_null=_null_raw(t, "created_date"))
-        close = parse_dates(t["close_date"], "close_date", issues) if "close_date" in t.column_names \
-            else np.full(n, np.datetime64("NaT", "s"))
-        status = self._enum(t, "status", list(STATUSES), issues, "status")
-        stage = self._enum(t, "stage", self.p.all_stages, issues, "stage")
-        amount = parse_numbers(t["amount"], "amount", issues, non_negative=True) \
-            if "amount" in t.column_names else np.zeros(n)
-        won_idx = len(self.p.all_stages) - 1
-        bad = (close < created) & ~np.isnat(close) & ~np.isnat(created)
-        if bad.any():
-            issues.rows(bad, "close_date", "closes before it was created",
-                        values=np.datetime_as_string(close, unit="D"),
-                        expected="a close_date on or after created_date")
-        s_won, s_lost = status == 1, status == 2
-        mismatch = (s_won & (stage >= 0) & (stage != won_idx)) | (~s_won & (status >= 0) & (stage == won_idx))
-        if mismatch.any():
-            issues.rows(mismatch, "stage", "stage and status disagree", values=_col_values(t, "stage"),
-                        expected=f"stage {self.p.won_stage} exactly when status is won")
-        closed_no_date = (s_won | s_lost) & _null_raw(t, "close_date", default=True)
-        if closed_no_date.any():
-            self.warnings.append(f"{issues.file}: {int(closed_no_date.sum()):,} won or lost "
-                                 "opportunities have no close_date; they count in no time window")
-        loss = self._text(t, "loss_reason")
-        if loss is not None:
-            loss = loss.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-            loss = loss.where(s_lost, None)
-            unknown = sorted(set(loss.dropna().unique()) - set(self.p.loss_reasons))
+    # ------------------------------------------------------------------ opportunities
+    def _check_opportunities(self, s: Source, keys) -> None:
+        scan = Scan(s.view)
+        checks = [_required(col) for col in ("opportunity_id", "rep_id", "status")]
+        checks.append(Check("stage", "missing value", "(stage IS NULL AND coalesce(status, '') != 'lost')",
+                            "a stage (only a lost opportunity may leave it empty: its furthest stage unknown)"))
+        checks.append(Check("opportunity_id", "duplicate id",
+                            self._duplicates(s, c("opportunity_id"), "dup_opps"), "each opportunity_id once",
+                            numbered=True))
+        checks += self._ref(scan, "rep_id", keys, "rep")
+        if s.has("source_rep_id"):
+            checks += self._ref(scan, "source_rep_id", keys, "rep")
+        checks += _date(scan, "created_date", required=True)
+        if s.has("close_date"):
+            checks += _date(scan, "close_date")
+            checks.append(Check("close_date", "closes before it was created",
+                                '("__t_close_date" < "__t_created_date")', "a close_date on or after created_date"))
+        checks.append(_enum("status", list(STATUSES), "status"))
+        checks.append(_enum("stage", self.p.all_stages, "stage"))
+        won = quote_text(self.p.won_stage)
+        checks.append(Check("stage", "stage and status disagree",
+                            f"((status = 'won' AND stage IS NOT NULL AND stage != {won}) OR "
+                            f"(status IN ('open', 'lost') AND stage = {won}))",
+                            f"stage {self.p.won_stage} exactly when status is won"))
+        if s.has("amount"):
+            checks += _number(scan, "amount", True, v.MAX_VALUE, "amount")
+        checks.append(Check(None, "won with no amount: they add nothing to revenue",
+                            "(status = 'won' AND " + ("amount IS NULL)" if s.has("amount") else "true)"),
+                            warning=True))
+        checks.append(Check(None, "won or lost with no close_date: they count in no time window",
+                            "(status IN ('won', 'lost') AND " +
+                            ("close_date IS NULL)" if s.has("close_date") else "true)"), warning=True))
+        self._run(s, scan, checks)
+        self.rows["opportunities"] = int(self.b.scalar(f"SELECT count(*) FROM {s.view}"))
+        if s.has("loss_reason"):
+            known = set(self.p.loss_reasons)
+            reasons = self.b.frame(f"SELECT DISTINCT {_reason_sql('loss_reason')} AS r FROM {s.view} "
+                                   f"WHERE status = 'lost' AND loss_reason IS NOT NULL")["r"].tolist()
+            unknown = sorted(set(reasons) - known)
             if unknown:
-                self.warnings.append(f"{issues.file}: loss reasons not known to the catalog "
-                                     f"(measured, but no coaching flow reads them): {', '.join(unknown)}")
+                self.warnings.append(f"{s.name}: loss reasons not known to the catalog (measured, but no "
+                                     f"coaching flow reads them): {', '.join(unknown[:20])}"
+                                     + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""))
+
+    # ------------------------------------------------------------------ stage history
+    def _check_history(self, s: Source, keys) -> None:
+        scan = Scan(s.view)
+        checks = [_required("opportunity_id"), _required("stage"), _enum("stage", self.p.all_stages, "stage")]
+        checks += self._ref(scan, "opportunity_id", keys, "opportunity")
+        checks += _date(scan, "entered_date", required=True)
+        opps = self.sources.get("opportunities")
+        if opps is not None:
+            won = quote_text(self.p.won_stage)
+            closed = f"max(CAST({v.timestamp('close_date')} AS DATE))" if opps.has("close_date") else "CAST(NULL AS DATE)"
+            self.b.table("opp_dates", f"SELECT opportunity_id, any_value(status) AS status, "
+                                      f"min(CAST({v.timestamp('created_date')} AS DATE)) AS created, "
+                                      f"{closed} AS closed FROM {opps.view} GROUP BY opportunity_id")
+            self.b.table("won_entries", f"SELECT opportunity_id, min({v.timestamp('entered_date')}) AS won_at "
+                                        f"FROM {s.view} WHERE stage = {won} GROUP BY 1")
+            scan.joins += ["LEFT JOIN opp_dates d ON d.opportunity_id = r.opportunity_id",
+                           "LEFT JOIN won_entries w ON w.opportunity_id = r.opportunity_id"]
+            scan.columns += ["d.created AS __created", "d.closed AS __closed", "d.status AS __status",
+                             "w.won_at AS __won_at"]
+            day = 'CAST("__t_entered_date" AS DATE)'
+            checks += [
+                Check("entered_date", "entered before the opportunity was created", f"({day} < __created)",
+                      "an entered_date on or after the opportunity's created_date"),
+                Check("entered_date", "entered after the opportunity closed",
+                      f"({day} > __closed AND __status != 'open')",
+                      "an entered_date on or before the opportunity's close_date"),
+                Check("stage", f"a {self.p.won_stage} stage for an opportunity that is not won",
+                      f"(stage = {won} AND __status != 'won')",
+                      "the won stage only in the history of won opportunities"),
+                Check("entered_date", f"entered after the opportunity reached {self.p.won_stage}",
+                      f'(stage != {won} AND "__t_entered_date" > __won_at)',
+                      f"the {self.p.won_stage} stage last in the history of a won opportunity"),
+            ]
+        self._run(s, scan, checks)
+        self.rows["stage_history"] = int(self.b.scalar(f"SELECT count(*) FROM {s.view}"))
+
+    # ------------------------------------------------------------------ activities
+    def _check_activities(self, s: Source, keys) -> None:
+        """One scan parses each row once, counts the checks of its values and folds the rows
+        per rep, day and type (and per opportunity and day); ids and types are then checked
+        on the folded keys, a few thousand instead of millions."""
+        scan = Scan(s.view)
+        value_checks = _date(scan, "date", required=True)
+        if s.has("duration_minutes"):
+            value_checks += _number(scan, "duration_minutes", True, MAX_MINUTES, "duration (more than a day)")
+        minutes = '"__n_duration_minutes"' if s.has("duration_minutes") else "CAST(NULL AS DOUBLE)"
+        opp = "opportunity_id" if s.has("opportunity_id") else "CAST(NULL AS VARCHAR)"
+        self.b.table("act_groups", f"""
+            SELECT rep_id, type, opp_id, day, GROUPING(opp_id) AS by_rep, count(*) AS n,
+                   sum(minutes) AS talk, count(minutes) AS timed, {count_sql(value_checks)}
+            FROM (SELECT *, {opp} AS opp_id, CAST({v.plausible('"__t_date"')} AS DATE) AS day,
+                         CASE WHEN isfinite({minutes}) THEN {minutes} END AS minutes
+                  FROM {scan.sql(self.b)} AS s)
+            GROUP BY GROUPING SETS ((rep_id, type, day), (opp_id, day))""")
+        sums = ", ".join(f"sum(c{i})" for i in range(len(value_checks)))
+        row = self.b.rows(f"SELECT sum(n), {sums} FROM act_groups WHERE by_rep = 1")[0]
+        self.rows["activities"] = int(row[0] or 0)
+        counts = [int(x or 0) for x in row[1:]]
+        # the keys' checks, counted on the folded rows; located (if they fail) with joins
+        key_checks = [_required("rep_id"), _required("type"), _enum("type", self.p.activity_type_ids, "activity type")]
+        key_checks += self._ref(scan, "rep_id", keys, "rep")
+        if s.has("opportunity_id"):
+            key_checks += self._ref(scan, "opportunity_id", keys, "opportunity")
+        folded = {"rep_id": "rep_id", "type": "type", "opportunity_id": "opp_id"}
+        for check in key_checks:
+            column = folded[check.column]
+            group = "by_rep = 1" if column != "opp_id" else "by_rep = 0"
+            bad = check.bad.replace(f'"{check.column}"', column)
+            if check.message.startswith("unknown") and check.column != "type":
+                keys_table = keys["rep" if check.column == "rep_id" else "opp"]
+                key = "rep_id" if check.column == "rep_id" else "opportunity_id"
+                bad = f"({column} IS NOT NULL AND {column} NOT IN (SELECT {key} FROM {keys_table}))"
+            counts.append(int(self.b.scalar(f"SELECT coalesce(sum(n), 0) FROM act_groups WHERE {group} AND {bad}")))
+        checks = value_checks + key_checks
+        if s.has("activity_id"):
+            checks.append(Check("activity_id", "duplicate id", self._duplicates(s, c("activity_id"), "dup_acts"),
+                                "each activity_id once", numbered=True))
+            counts.append(int(self.b.scalar("SELECT count(*) FROM dup_acts")))
+        self._run(s, scan, checks, counts)
+
+    # ------------------------------------------------------------------ goals
+    def _check_goals(self, s: Source, keys) -> None:
+        scan = Scan(s.view)
+        registry = MetricRegistry(self.p)
+        ids = registry.ids()
+        checks = [_required(col) for col in GOALS.required_columns]
+        checks += self._ref(scan, "rep_id", keys, "rep")
+        checks.append(Check("period", "not a month", v.not_a_period(c("period")), "YYYY-MM"))
+        checks.append(Check("metric", "unknown metric id",
+                            f"(metric IS NOT NULL AND metric NOT IN {text_list(ids)} AND NOT regexp_full_match(metric, "
+                            f"'loss_share\\.[a-z0-9_]+'))", "a metric id of the data contract",
+                            suggest=lambda value: did_you_mean(value, ids)))
+        checks += _number(scan, "target", False, v.MAX_VALUE, "target")
+        checks.append(Check("metric", "a second goal for the same rep, period and metric",
+                            self._duplicates(s, "rep_id || '\x1f' || period || '\x1f' || metric", "dup_goals"),
+                            "one target per rep, period and metric", numbered=True))
+        self._run(s, scan, checks)
+        self.rows["goals"] = int(self.b.scalar(f"SELECT count(*) FROM {s.view}"))
+
+    # ------------------------------------------------------------------ typed tables
+    def _build(self) -> Dataset:
+        b, p = self.b, self.p
+        reps_src = self.sources["reps"]
+        reps = self._reps_frame(reps_src)
+        b.register("rep_codes", pd.DataFrame({"rep_id": reps["rep_id"], "rep": np.arange(len(reps), dtype=np.int32)}))
+        stage_case = _index_case(p.all_stages)
+        o = self.sources.get("opportunities")
+        cols = set(o.columns) if o else set()
+
+        def opt(name: str, expr: str, null_type: str) -> str:
+            return expr if name in cols else f"CAST(NULL AS {null_type})"
+        reason = f"CASE WHEN status = 'lost' THEN {_reason_sql('loss_reason')} END" if "loss_reason" in cols else "CAST(NULL AS VARCHAR)"
+        b.table("opps_raw", f"""
+            SELECT CAST(r._i AS INTEGER) AS opp, r.opportunity_id, rc.rep,
+                   {opt('source_rep_id', 'sc.rep', 'INTEGER')} AS source_rep,
+                   {v.plausible(v.timestamp('r.created_date'))} AS created,
+                   {opt('close_date', v.plausible(v.timestamp('r.close_date')), 'TIMESTAMP')} AS close,
+                   CAST(CASE r.status WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END AS TINYINT) AS status,
+                   CAST({stage_case.format(x='r.stage')} AS TINYINT) AS stage,
+                   {opt('amount', v.number('r.amount'), 'DOUBLE')} AS amount,
+                   {reason} AS loss_reason, {opt('account', 'r.account', 'VARCHAR')} AS account
+            FROM {b.numbered(o.view)} AS r
+            LEFT JOIN rep_codes rc ON rc.rep_id = r.rep_id
+            {'LEFT JOIN rep_codes sc ON sc.rep_id = r.source_rep_id' if 'source_rep_id' in cols else ''}""")
+        h = self.sources.get("stage_history")
+        if h is not None:
+            b.table("history", f"""
+                WITH e AS (SELECT o.opp, CAST({stage_case.format(x='r.stage')} AS TINYINT) AS stage,
+                                  {v.plausible(v.timestamp('r.entered_date'))} AS entered
+                           FROM {h.view} AS r JOIN opps_raw o ON o.opportunity_id = r.opportunity_id),
+                     s AS (SELECT *, lag(stage) OVER (PARTITION BY opp ORDER BY entered, stage) AS prev FROM e)
+                SELECT opp, stage, entered FROM s WHERE prev IS NULL OR prev != stage""")
         else:
-            loss = pd.Series([None] * n, dtype=object)
-        frame = pd.DataFrame({
-            "opp": np.arange(n, dtype=np.int32), "rep": rep, "source_rep": source,
-            "created": created, "close": close,
-            "status": pd.Categorical.from_codes(status.clip(-1), categories=list(STATUSES)),
-            "furthest": stage.astype(np.int8), "amount": np.nan_to_num(amount, nan=0.0),
-            "loss_reason": pd.Categorical(loss), "account": self._text(t, "account"),
-        })
-        return frame, ids.to_numpy(dtype=object)
+            b.table("history", "SELECT CAST(NULL AS INTEGER) AS opp, CAST(NULL AS TINYINT) AS stage, "
+                               "CAST(NULL AS TIMESTAMP) AS entered WHERE false")
+        b.table("opps", """
+            SELECT o.*, CAST(CASE WHEN hm.top IS NULL THEN o.stage
+                                  WHEN o.stage IS NULL THEN hm.top ELSE greatest(o.stage, hm.top) END AS TINYINT) AS furthest
+            FROM opps_raw o LEFT JOIN (SELECT opp, max(stage) AS top FROM history GROUP BY opp) hm USING (opp)
+            ORDER BY o.opp""")
+        b.drop("opps_raw")
+        if "activities" in self.sources:
+            type_case = _index_case(p.activity_type_ids)
+            phone = text_list([t.id for t in p.activity_types if t.phone])
+            b.table("act_daily", f"""
+                SELECT rc.rep, g.day, CAST({type_case.format(x='g.type')} AS TINYINT) AS type, g.n,
+                       CASE WHEN g.type IN {phone} THEN coalesce(g.talk, 0) ELSE 0 END AS talk,
+                       CASE WHEN g.type IN {phone} THEN g.timed ELSE 0 END AS timed
+                FROM act_groups g JOIN rep_codes rc ON rc.rep_id = g.rep_id
+                WHERE g.by_rep = 1 AND g.day IS NOT NULL""")
+            b.table("opp_daily", "SELECT o.opp, g.day, g.n FROM act_groups g JOIN opps o ON o.opportunity_id = g.opp_id "
+                                 "WHERE g.by_rep = 0 AND g.day IS NOT NULL AND g.opp_id IS NOT NULL")
+            b.drop("act_groups")
+        else:
+            b.table("act_daily", "SELECT CAST(NULL AS INTEGER) AS rep, CAST(NULL AS DATE) AS day, "
+                                 "CAST(NULL AS TINYINT) AS type, CAST(0 AS BIGINT) AS n, CAST(0 AS DOUBLE) AS talk, "
+                                 "CAST(0 AS BIGINT) AS timed WHERE false")
+            b.table("opp_daily", "SELECT CAST(NULL AS INTEGER) AS opp, CAST(NULL AS DATE) AS day, "
+                                 "CAST(0 AS BIGINT) AS n WHERE false")
+        o = self.sources["opportunities"]
+        return finish(b, p, reps, self._goals_frame(), rows=self.rows, warnings=self.warnings,
+                      source=str(self.folder), has_amount=o.has("amount"),
+                      has_activities=self.rows.get("activities", 0) > 0)
 
-    # ---------------------------------------------------------------- stage history
-    def stage_history(self, opps: pd.Index) -> pd.DataFrame:
-        if "stage_history" not in self.tables:
-            return pd.DataFrame({"opp": np.array([], np.int32), "stage": np.array([], np.int8),
-                                 "entered": np.array([], "datetime64[s]")})
-        t, issues = self.tables["stage_history"], self.issues("stage_history")
-        opp = self._ids("stage_history", t, "opportunity_id", issues, True, opps, "opportunity")
-        stage = self._enum(t, "stage", self.p.all_stages, issues, "stage")
-        entered = parse_dates(t["entered_date"], "entered_date", issues)
-        require(None, "entered_date", issues, is_null=_null_raw(t, "entered_date"))
-        keep = (opp >= 0) & (stage >= 0) & ~np.isnat(entered)
-        return pd.DataFrame({"opp": opp[keep], "stage": stage[keep].astype(np.int8),
-                             "entered": entered[keep]})
+    def _reps_frame(self, s: Source) -> pd.DataFrame:
+        extras = [x for x in s.columns if REPS.column(x) is None]
+        select = ["rep_id", "name", "role", "team", "division",
+                  "manager" if s.has("manager") else "CAST(NULL AS VARCHAR) AS manager",
+                  (v.plausible(v.timestamp(c("start_date"))) if s.has("start_date") else "CAST(NULL AS TIMESTAMP)")
+                  + " AS start_date",
+                  (v.plausible(v.timestamp(c("end_date"))) if s.has("end_date") else "CAST(NULL AS TIMESTAMP)")
+                  + " AS end_date",
+                  (v.flag(c("active")) if s.has("active") else "CAST(NULL AS BOOLEAN)") + " AS active",
+                  "email" if s.has("email") else "CAST(NULL AS VARCHAR) AS email"]
+        select += [c(x) for x in extras]
+        frame = self.b.frame(f"SELECT {', '.join(select)} FROM {self.b.numbered(s.view)} AS r ORDER BY _i")
+        for col in ("start_date", "end_date"):
+            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[s]")
+        frame["active"] = frame["active"].astype(object).where(frame["active"].notna(), None)
+        for col in ("rep_id", "name", "role", "team", "division", "manager", "email", *extras):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return frame.reset_index(drop=True)
 
-    # ---------------------------------------------------------------- activities
-    def activities(self, reps: pd.Index, opps: pd.Index) -> pd.DataFrame:
-        if "activities" not in self.tables:
-            return pd.DataFrame({"rep": np.array([], np.int32), "date": np.array([], "datetime64[s]"),
-                                 "type": np.array([], np.int8), "duration": np.array([], np.float32),
-                                 "opp": np.array([], np.int32)})
-        t, issues = self.tables["activities"], self.issues("activities")
-        rep = self._ids("activities", t, "rep_id", issues, True, reps, "rep")
-        date = parse_dates(t["date"], "date", issues)
-        require(None, "date", issues, is_null=_null_raw(t, "date"))
-        kind = self._enum(t, "type", self.p.activity_type_ids, issues, "activity type")
-        duration = parse_numbers(t["duration_minutes"], "duration_minutes", issues, non_negative=True) \
-            if "duration_minutes" in t.column_names else np.zeros(t.num_rows)
-        opp = self._ids("activities", t, "opportunity_id", issues, False, opps, "opportunity")
-        if "activity_id" in t.column_names:
-            ids = pd.Series(t["activity_id"].to_pandas(types_mapper=pd.ArrowDtype))
-            dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
-            if dup.any():
-                issues.rows(dup, "activity_id", "duplicate id", values=ids.to_numpy(dtype=object),
-                            expected="each activity_id once")
-        return pd.DataFrame({"rep": rep, "date": date, "type": kind.astype(np.int8),
-                             "duration": np.nan_to_num(duration, nan=0.0).astype(np.float32),
-                             "opp": opp})
-
-    # ---------------------------------------------------------------- goals
-    def goals(self, reps: pd.Index) -> pd.DataFrame:
-        if "goals" not in self.tables:
+    def _goals_frame(self) -> pd.DataFrame:
+        s = self.sources.get("goals")
+        if s is None:
             return pd.DataFrame({"rep": np.array([], np.int32), "period": np.array([], object),
                                  "metric": np.array([], object), "target": np.array([], float)})
-        t, issues = self.tables["goals"], self.issues("goals")
-        rep = self._ids("goals", t, "rep_id", issues, True, reps, "rep")
-        pcodes, pvalues = encoded(t["period"])
-        require(pcodes, "period", issues)
-        pvalues = np.array([str(v).strip() for v in pvalues], dtype=object)
-        issues.coded(pcodes, np.array([not _PERIOD.match(v) for v in pvalues], dtype=bool), pvalues,
-                     "period", "not a month", expected="YYYY-MM")
-        mcodes, mvalues = encoded(t["metric"])
-        require(mcodes, "metric", issues)
-        registry = MetricRegistry(self.p)
-        issues.coded(mcodes, np.array([v not in registry for v in mvalues], dtype=bool), mvalues,
-                     "metric", "unknown metric id", expected="a metric id of the data contract",
-                     suggest=lambda v: did_you_mean(v, registry.ids()))
-        target = parse_numbers(t["target"], "target", issues, non_negative=False)
-        require(None, "target", issues, is_null=np.isnan(target) & _null_raw(t, "target"))
-        frame = pd.DataFrame({
-            "rep": rep, "period": np.append(pvalues, None)[pcodes],
-            "metric": np.append(np.asarray(mvalues, dtype=object), None)[mcodes], "target": target})
-        dup = frame.duplicated(["rep", "period", "metric"], keep="first") & (frame["rep"] >= 0)
-        if dup.any():
-            issues.rows(dup.to_numpy(), "metric", "a second goal for the same rep, period and metric",
-                        values=frame["metric"].to_numpy(), expected="one target per rep, period and metric")
+        frame = self.b.frame(f"SELECT rc.rep, g.period, g.metric, {v.number('g.target')} AS target "
+                             f"FROM {self.b.numbered(s.view)} AS g JOIN rep_codes rc ON rc.rep_id = g.rep_id ORDER BY _i")
+        frame["rep"] = frame["rep"].astype(np.int32)
+        frame["period"] = frame["period"].astype(object)
+        frame["metric"] = frame["metric"].astype(object)
         return frame
 
+def finish(b: Backend, p: Pipeline, reps: pd.DataFrame, goals: pd.DataFrame, rows: dict[str, int],
+           warnings: list[str], source: str, has_amount: bool, has_activities: bool) -> Dataset:
+    """The Dataset of typed tables already in the engine: its coverage and dates."""
+    warnings = list(warnings)
+    row = b.rows("""SELECT count_if(status = 2 AND loss_reason IS NOT NULL), count_if(status = 1 AND amount IS NOT NULL),
+                           count_if(status = 0 AND close IS NOT NULL), count_if(status = 2 AND furthest IS NOT NULL),
+                           count_if(source_rep IS NOT NULL) FROM opps""")[0]
+    types = b.frame("SELECT DISTINCT type FROM act_daily")["type"].dropna().astype(int).tolist()
+    coverage = Coverage(
+        stage_history=bool(b.scalar("SELECT count(*) FROM history")), activities=has_activities,
+        activity_types=frozenset(p.activity_type_ids[t] for t in types),
+        talk_time=bool(b.scalar("SELECT coalesce(sum(timed), 0) FROM act_daily")),
+        loss_reasons=bool(row[0]), amounts=bool(row[1]) and has_amount, expected_close=bool(row[2]),
+        lost_stages=bool(row[3]), sourced_by=bool(row[4]), goals=frozenset(goals["metric"].dropna().unique()))
+    first, last, as_of = _dates(b, warnings)
+    return Dataset(backend=b, reps=reps, goals=goals, stages=tuple(p.all_stages),
+                   activity_types=tuple(p.activity_type_ids),
+                   n_opportunities=int(b.scalar("SELECT count(*) FROM opps")), coverage=coverage,
+                   as_of=as_of, first_date=first, last_date=last, source=source, rows=dict(rows),
+                   warnings=tuple(warnings))
 
-def _null_raw(t: pa.Table, column: str, default: bool = False) -> np.ndarray:
-    if column not in t.column_names:
-        return np.full(t.num_rows, default)
-    return t[column].is_null().to_numpy(zero_copy_only=False)
+
+def _dates(b: Backend, warnings: list[str]) -> tuple[pd.Timestamp | None, pd.Timestamp | None, pd.Timestamp | None]:
+    """(first date, last date, as-of day) of the data; warns of done work dated after the as-of."""
+    days = b.frame("""
+        SELECT day, sum(n) AS n FROM (
+            SELECT day, n FROM act_daily
+            UNION ALL SELECT CAST(created AS DATE), 1 FROM opps WHERE created IS NOT NULL
+            UNION ALL SELECT CAST(close AS DATE), 1 FROM opps WHERE status != 0 AND close IS NOT NULL
+            UNION ALL SELECT CAST(entered AS DATE), 1 FROM history WHERE entered IS NOT NULL)
+        GROUP BY day ORDER BY day""")
+    if days.empty:
+        return None, None, None
+    day = pd.to_datetime(days["day"]).to_numpy(dtype="datetime64[D]")
+    as_of = robust_last_day(day, days["n"].to_numpy(dtype=float))
+    expected = b.scalar("SELECT max(close) FROM opps WHERE status = 0")
+    last = max(pd.Timestamp(day[-1]), pd.Timestamp(expected)) if expected is not None else pd.Timestamp(day[-1])
+    after = b.rows(f"""SELECT 'activities', sum(n), max(day) FROM act_daily WHERE day > DATE '{as_of}'
+                       UNION ALL SELECT 'opportunities created', count(*), max(CAST(created AS DATE)) FROM opps
+                           WHERE CAST(created AS DATE) > DATE '{as_of}'
+                       UNION ALL SELECT 'deals closed', count(*), max(CAST(close AS DATE)) FROM opps
+                           WHERE status != 0 AND CAST(close AS DATE) > DATE '{as_of}'
+                       UNION ALL SELECT 'stage changes', count(*), max(CAST(entered AS DATE)) FROM history
+                           WHERE CAST(entered AS DATE) > DATE '{as_of}'""")
+    for what, n, latest in after:
+        if n:
+            warnings.append(
+                f"{int(n):,} {what} dated after the data's last day of work ({pd.Timestamp(as_of).date()}), "
+                f"the latest on {pd.Timestamp(latest).date()}: not counted in any month")
+    return pd.Timestamp(day[0]), last, pd.Timestamp(as_of)
 
 
-def _col_values(t: pa.Table, column: str) -> np.ndarray:
-    arr = t[column]
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.cast(pa.string())
-    return arr.to_numpy(zero_copy_only=False)
+
+
+def robust_last_day(days: np.ndarray, counts: np.ndarray) -> np.datetime64:
+    """The last day of done work, not moved by a few outlying rows.
+
+    Trailing days are set aside while they are (a) far from the rest (more than
+    OUTLIER_GAP_DAYS after the previous day with events) and hold less than OUTLIER_SHARE
+    of all events, or (b) sparse: fewer events than SPARSE_DAY_SHARE of a usual day (the
+    median of the days with events in the 8 weeks before). A mistyped year, or a few rows
+    dated ahead, leave the as-of date where the work stops.
+    """
+    days = np.asarray(days, dtype="datetime64[D]")
+    counts = np.asarray(counts, dtype=float)
+    total = counts.sum()
+    i = len(days) - 1
+    while i > 0:
+        gap = (days[i] - days[i - 1]).astype(int)
+        if gap > OUTLIER_GAP_DAYS:
+            tail = counts[i:].sum()
+            if tail < OUTLIER_SHARE * total:
+                i -= 1
+                continue
+        window = counts[(days >= days[i] - np.timedelta64(56, "D")) & (days < days[i])]
+        usual = np.median(window) if len(window) >= 5 else np.median(counts[:i])
+        if counts[i] < SPARSE_DAY_SHARE * usual:
+            i -= 1
+            continue
+        break
+    return days[i]
+
+
+def _index_case(values: list[str]) -> str:
+    """SQL mapping the text `{x}` to its position in `values` (NULL when not one of them)."""
+    whens = " ".join(f"WHEN {quote_text(s)} THEN {i}" for i, s in enumerate(values))
+    return "(CASE {x} " + whens.replace("{", "{{").replace("}", "}}") + " END)"
+
+
+def _reason_sql(column: str) -> str:
+    """A loss reason as an id: lower case, spaces and hyphens as underscores."""
+    return f"regexp_replace(lower(trim({c(column)})), '[\\s\\-]+', '_', 'g')"
+
+
+def dataset_from_frames(pipeline: Pipeline, reps: pd.DataFrame, opportunities: pd.DataFrame,
+                        activities: pd.DataFrame | None = None, stage_history: pd.DataFrame | None = None,
+                        goals: pd.DataFrame | None = None, engine: str | None = None) -> Dataset:
+    """A Dataset from frames already typed and coded, without validation (tests, generators).
+
+    reps: the columns of reps.csv, one row per rep code; opportunities: opp, rep, source_rep
+    (-1: none), created, close, status (open/won/lost), furthest (stage index, -1 unknown),
+    amount, loss_reason; stage_history: opp, stage (index), entered; activities: rep, date,
+    type (index), duration (minutes), opp (-1: none); goals: rep, period, metric, target.
+    """
+    p = pipeline
+    b = make_backend(engine)
+    try:
+        reps = reps.copy()
+        for col in ("manager", "email"):
+            if col not in reps:
+                reps[col] = None
+        for col in ("start_date", "end_date"):
+            reps[col] = pd.to_datetime(reps[col]).astype("datetime64[s]") if col in reps else \
+                pd.Series(np.full(len(reps), np.datetime64("NaT", "s")))
+        reps["active"] = reps["active"].astype(object) if "active" in reps else None
+        o = opportunities
+        status = pd.Series(np.asarray(o["status"], dtype=object)).map({"open": 0, "won": 1, "lost": 2})
+        furthest = np.asarray(o["furthest"], dtype=float)
+        frame = pd.DataFrame({
+            "opp": np.arange(len(o), dtype=np.int32),
+            "opportunity_id": o["opportunity_id"].to_numpy(dtype=object) if "opportunity_id" in o
+            else np.array([f"O{i}" for i in range(len(o))], dtype=object),
+            "rep": np.asarray(o["rep"], dtype=np.int32),
+            "source_rep": pd.array(np.where(np.asarray(o.get("source_rep", np.full(len(o), -1))) >= 0,
+                                            np.asarray(o.get("source_rep", np.full(len(o), -1))), -1),
+                                   dtype="Int32").astype(object),
+            "created": pd.to_datetime(o["created"]), "close": pd.to_datetime(o["close"]),
+            "status": status.to_numpy(dtype=np.int8),
+            "stage": pd.array(np.where(furthest >= 0, furthest, np.nan), dtype="Float64").astype("Int8"),
+            "amount": np.asarray(o["amount"], dtype=float),
+            "loss_reason": pd.Series(np.asarray(o.get("loss_reason", [None] * len(o)), dtype=object)),
+            "account": pd.Series(np.asarray(o.get("account", [None] * len(o)), dtype=object)),
+        })
+        frame["source_rep"] = frame["source_rep"].where(frame["source_rep"] != -1, None)
+        b.register("opps_raw", frame)
+        h = stage_history if stage_history is not None else pd.DataFrame({"opp": [], "stage": [], "entered": []})
+        b.register("history_raw", pd.DataFrame({"opp": np.asarray(h["opp"], dtype=np.int32),
+                                                "stage": np.asarray(h["stage"], dtype=np.int8),
+                                                "entered": pd.to_datetime(h["entered"])}))
+        b.table("history", """WITH s AS (SELECT *, lag(stage) OVER (PARTITION BY opp ORDER BY entered, stage) AS prev
+                                         FROM history_raw)
+                              SELECT opp, stage, entered FROM s WHERE prev IS NULL OR prev != stage""")
+        b.table("opps", """SELECT o.*, CAST(CASE WHEN hm.top IS NULL THEN o.stage WHEN o.stage IS NULL THEN hm.top
+                                               ELSE greatest(o.stage, hm.top) END AS TINYINT) AS furthest
+                           FROM opps_raw o LEFT JOIN (SELECT opp, max(stage) AS top FROM history GROUP BY opp) hm
+                           USING (opp) ORDER BY o.opp""")
+        a = activities if activities is not None else pd.DataFrame({"rep": [], "date": [], "type": [],
+                                                                     "duration": [], "opp": []})
+        phone = np.array([t.phone for t in p.activity_types])
+        types = np.asarray(a["type"], dtype=np.int64)
+        b.register("acts_raw", pd.DataFrame({
+            "rep": np.asarray(a["rep"], dtype=np.int32), "day": pd.to_datetime(a["date"]).dt.normalize(),
+            "type": types.astype(np.int8), "minutes": np.asarray(a["duration"], dtype=float),
+            "phone": phone[types] if len(types) else np.array([], bool),
+            "opp": np.asarray(a["opp"], dtype=np.int32)}))
+        b.table("act_daily", """SELECT rep, CAST(day AS DATE) AS day, type, count(*) AS n,
+                                       sum(CASE WHEN phone THEN coalesce(minutes, 0) ELSE 0 END) AS talk,
+                                       count_if(phone AND minutes IS NOT NULL) AS timed
+                                FROM acts_raw GROUP BY ALL""")
+        b.table("opp_daily", "SELECT opp, CAST(day AS DATE) AS day, count(*) AS n FROM acts_raw WHERE opp >= 0 GROUP BY ALL")
+        for name in ("opps_raw", "history_raw", "acts_raw"):
+            b.drop(name)
+        if goals is None:
+            goals = pd.DataFrame({"rep": np.array([], np.int32), "period": np.array([], object),
+                                  "metric": np.array([], object), "target": np.array([], float)})
+        rows = {"reps": len(reps), "opportunities": len(o), "stage_history": len(h), "activities": len(a),
+                "goals": len(goals)}
+        return finish(b, p, reps.reset_index(drop=True), goals, rows, [], "frames", has_amount=True,
+                      has_activities=len(a) > 0)
+    except BaseException:
+        b.close()
+        raise

@@ -65,6 +65,17 @@ class Focus:
 
 
 @dataclass(frozen=True)
+class Opening:
+    """A result significantly short that nothing in the data explains: the conversation opens on it."""
+
+    performance_gap: str
+    metric: str
+    why: str
+    impact: float
+    impact_unit: str
+
+
+@dataclass(frozen=True)
 class RepDiagnosis:
     rep_id: str
     name: str
@@ -74,6 +85,8 @@ class RepDiagnosis:
     findings: tuple[Finding, ...]
     candidates: dict = field(default_factory=dict)   # behaviour gap -> {skill: prior + evidence}
     evidence: dict = field(default_factory=dict)     # behaviour gap -> [[evidence id, sentence]]
+    opening: Opening | None = None                   # without a focus: the result to ask about
+    left: bool = False                               # not there at the period's end: not diagnosed
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,8 +97,10 @@ class RepDiagnosis:
                          "assignments": tuple(d["focus"]["assignments"])}) if d.get("focus") else None
         findings = tuple(Finding(**{**f, "explains": tuple(f["explains"]), "masked_by": tuple(f["masked_by"]),
                                     "evidence": tuple(f["evidence"])}) for f in d["findings"])
+        opening = Opening(**d["opening"]) if d.get("opening") else None
         return cls(rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"], focus=focus,
-                   findings=findings, candidates=d.get("candidates", {}), evidence=d.get("evidence", {}))
+                   findings=findings, candidates=d.get("candidates", {}), evidence=d.get("evidence", {}),
+                   opening=opening, left=bool(d.get("left", False)))
 
     def finding(self, level: str, gap_id: str) -> Finding | None:
         return next((f for f in self.findings if f.level == level and f.id == gap_id), None)
@@ -187,8 +202,9 @@ Row = dict   # one comparison: metric, value, benchmark, benchmark_kind, p, q, r
 def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
               impact_of: Callable[[str, str], float], rank_of: Callable[[str], float],
               says_of: Callable[[str, Evidence], str], performance_impact_of: Callable[[str], float],
-              role: str | None = None) -> tuple[list[Finding], Focus | None, dict, dict]:
-    """Findings, focus, candidate scores and evidence sentences from what the rules concluded.
+              role: str | None = None) -> tuple[list[Finding], Focus | None, dict, dict, Opening | None]:
+    """Findings, focus, candidate scores, evidence sentences and, without a focus, the
+    opening (the result short that nothing explains) from what the rules concluded.
 
     `impact_of(behaviour, performance)` is what closing the behaviour gap is worth in the
     unit of the performance metric; `rank_of(behaviour)` makes a rep's behaviour gaps
@@ -234,7 +250,26 @@ def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
                       learning_assets=tuple(a.id for a in catalog.assets_for(skill_id, role)) if skill_id else (),
                       assignments=tuple(a.id for a in catalog.assignments_for(skill_id, role)) if skill_id else (),
                       why=why(catalog, top, rows.get(main)), impact=top.impact, impact_unit=top.impact_unit)
-    return findings, focus, candidates, evidence_text
+    return findings, focus, candidates, evidence_text, None if focus else opening(catalog, findings)
+
+
+def opening(catalog: Catalog, findings: list[Finding]) -> Opening | None:
+    """The result most worth asking about when no behaviour explains it: never a silent
+    "nothing to coach" beside a result significantly short."""
+    results = sorted((f for f in findings if f.level == "performance"), key=lambda f: -(f.impact or 0))
+    if not results:
+        return None
+    f = results[0]
+    d = catalog.registry.get(f.metric)
+    cur = catalog.pipeline.currency
+    label = BENCHMARK_LABEL.get(f.benchmark_kind or "", "benchmark")
+    if f.benchmark_kind == BenchmarkKind.plan.value and f.benchmark:
+        against = f"{f.value / f.benchmark:.0%} of plan ({d.format(f.value, cur)} of {d.format(f.benchmark, cur)})"
+    else:
+        against = f"{d.format(f.value, cur)} vs {label} {d.format(f.benchmark, cur)}"
+    text = (f"{d.title} {against}; nothing in the data explains it: ask what got in the way "
+            f"(worth ~{format_impact(f.impact, f.impact_unit, cur)} a month).")
+    return Opening(performance_gap=f.id, metric=f.metric, why=text, impact=f.impact, impact_unit=f.impact_unit)
 
 
 def candidate_scores(catalog: Catalog, gap_id: str, evidence_ids: Iterable[str]) -> dict[str, float]:
@@ -362,8 +397,13 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
     for row in comparisons.to_dict("records"):
         rows_by_rep.setdefault(int(row["rep"]), {})[row["gap"]] = row
     reps = []
+    left = table.reps["left"].to_numpy(dtype=bool) if "left" in table.reps else np.zeros(len(table.reps), bool)
     for i in range(len(table.reps)):
         rep = table.reps.iloc[i]
+        if left[i]:
+            reps.append(RepDiagnosis(rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
+                                     focus=None, findings=(), left=True))
+            continue
         kind = catalog.pipeline.role(rep["role"]).kind.value
         rows = rows_by_rep.get(i, {})
 
@@ -382,11 +422,11 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
 
         def says(b, ev, i=i):
             return fill_says(ev, lambda m: columns.value(m)[i], lambda m, k: columns.bench(k, m)[i])
-        findings, focus, candidates, evidence = interpret(catalog, outcomes[str(i)], rows, impact_of,
-                                                          rank_of, says, perf_impact, rep["role"])
+        findings, focus, candidates, evidence, open_on = interpret(catalog, outcomes[str(i)], rows, impact_of,
+                                                                   rank_of, says, perf_impact, rep["role"])
         reps.append(RepDiagnosis(rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
                                  focus=focus, findings=tuple(findings), candidates=candidates,
-                                 evidence=evidence))
+                                 evidence=evidence, opening=open_on))
     return Diagnosis(period=table.period.label, reps=tuple(reps), comparisons=comparisons)
 
 

@@ -98,6 +98,7 @@ def metrics_document(table: MetricTable, benchmarks: dict, pipeline: Pipeline,
     progress = goal_progress(table, thresholds)
     monthly = trends(month_series(table, pipeline), thresholds.trend_months, thresholds.significance)
     info = table.reps[["rep_id", "name", "role", "team", "division", "manager"]].to_numpy(dtype=object)[idx]
+    left = table.reps["left"].to_numpy(dtype=bool) if "left" in table.reps else np.zeros(len(table.reps), bool)
     reps = []
     for r, i in enumerate(idx):
         metrics = {}
@@ -116,7 +117,12 @@ def metrics_document(table: MetricTable, benchmarks: dict, pipeline: Pipeline,
                      "trends": rep_trends(monthly, int(i))})
         if series:
             reps[-1]["series"] = series_document(table, int(i))
-    doc = {"period": table.period.label, "as_of": table.period.as_of.date().isoformat(), "reps": reps}
+        if left[i]:
+            reps[-1]["left"] = True          # measured, not diagnosed: gone before the period ended
+    doc = {"period": table.period.label, "as_of": table.period.as_of.date().isoformat(), "reps": reps,
+           "not_in_data": dict(table.missing)}
+    if table.period.after_data:
+        doc["after_data"] = True
     if groups:
         doc["groups"] = group_documents(table, stages)
     return doc
@@ -238,7 +244,7 @@ def diagnosis_document(diagnosis, rep: str | None = None) -> dict:
     """`fairway diagnose --json` (data contract 5)."""
     reps = []
     for r in diagnosis.reps:
-        if rep is not None and r.rep_id != rep:
+        if (rep is not None and r.rep_id != rep) or r.left:
             continue
         focus = None
         if r.focus is not None:
@@ -247,19 +253,30 @@ def diagnosis_document(diagnosis, rep: str | None = None) -> dict:
                      "behaviour_gap": f.behaviour_gap, "skill_gap": f.skill_gap,
                      "learning_assets": list(f.learning_assets), "assignments": list(f.assignments),
                      "why": f.why, "impact": _round(f.impact, 4), "impact_unit": f.impact_unit}
-        reps.append({"rep_id": r.rep_id, "name": r.name, "role": r.role, "team": r.team,
-                     "focus": focus, "findings": [_finding_doc(f) for f in r.findings]})
+        doc = {"rep_id": r.rep_id, "name": r.name, "role": r.role, "team": r.team,
+               "focus": focus, "findings": [_finding_doc(f) for f in r.findings]}
+        if r.opening is not None:
+            doc["opening"] = {"performance_gap": r.opening.performance_gap, "metric": r.opening.metric,
+                              "why": r.opening.why, "impact": _round(r.opening.impact, 4),
+                              "impact_unit": r.opening.impact_unit}
+        reps.append(doc)
     return {"period": diagnosis.period, "reps": reps}
 
 
 def diagnosis_text(diagnosis, catalog, rep: str | None = None) -> str:
     """A readable report: each rep's focus and findings."""
     lines = [f"Diagnosis for {diagnosis.period}"]
-    shown = [r for r in diagnosis.reps if rep is None or r.rep_id == rep]
+    shown = [r for r in diagnosis.reps if (rep is None or r.rep_id == rep) and not r.left]
     with_focus = sum(1 for r in shown if r.focus)
-    lines.append(f"{with_focus} of {len(shown)} reps have a focus this month.\n")
+    gone = sum(1 for r in diagnosis.reps if r.left and (rep is None or r.rep_id == rep))
+    lines.append(f"{with_focus} of {len(shown)} reps have a focus this month."
+                 + (f" {gone} who left are not diagnosed." if gone else "") + "\n")
     for r in shown:
         head = f"{r.rep_id}  {r.name} ({r.role}, {r.team})"
+        if r.focus is None and r.opening is not None:
+            lines.append(f"{head}\n  no behaviour explains a short result: open the conversation on it\n"
+                         f"  ask:   {r.opening.why}\n")
+            continue
         if r.focus is None:
             lines.append(f"{head}\n  no focus: nothing both significant and large enough")
             continue

@@ -36,7 +36,10 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
     ratio_series = {k: monthly[m] for k, m in ratio_names.items() if m}
     R = len(t.reps)
     docs = []
+    left = t.reps["left"].to_numpy(dtype=bool)
     for i in range(R):
+        if left[i]:
+            continue              # gone before the period ended: nobody coaches them
         rep = t.reps.iloc[i]
         kind = p.role(rep["role"]).kind.value
         m = months.xs(i, level="rep")

@@ -30,8 +30,11 @@ def _peer_stat(values: pd.DataFrame, keys: list[np.ndarray], q: pd.Series | floa
 
 def compute_benchmarks(table: MetricTable, thresholds: Thresholds) -> dict[BenchmarkKind, pd.DataFrame]:
     """Every benchmark kind as a rep x metric frame (NaN where it does not exist)."""
-    v = table.value
     reps = table.reps
+    # reps who left (or have not started) are measured, but are nobody's yardstick
+    v = table.value
+    if "left" in reps:
+        v = v.where(pd.Series(~reps["left"].to_numpy(dtype=bool), index=v.index), axis=0)
     role, team, division = (reps[c].to_numpy() for c in ("role", "team", "division"))
     higher = pd.Series({m: table.registry.get(m).higher_is_better for m in v.columns})
     top = higher.map({True: thresholds.top_quantile, False: 1 - thresholds.top_quantile})

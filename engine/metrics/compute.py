@@ -1,19 +1,25 @@
 """Compute every metric of every rep for a period, vectorised over all reps at once.
 
-Pure functions: a Dataset and the catalog's pipeline and thresholds in, a
-MetricTable out. Rep and opportunity codes are small integers, so most sums are
-`np.bincount` over (rep, key) pairs; nothing loops over reps or rows in Python.
+The heavy part runs in the analytical engine (engine.aggregation.queries: closed-deal
+windows, stage passages, open deals at risk, the activity cube); what comes back is
+small (per rep, per rep and stage) and becomes the additive parts of each metric here
+with `np.bincount`. Nothing loops over reps or rows in Python.
+
+Missing data is "no data", never zero: a metric the data cannot support (no activities
+of a type, no stage history, no loss reasons, ...; see Coverage.missing) is NaN for every
+rep, null in JSON and "not in the data" in the app.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..catalog.specs import Pipeline, Thresholds
-from ..dataset.model import Dataset
-from ..aggregation.period import Period, resolve_period
-from .registry import MetricRegistry
+from ..aggregation import queries as q
 from ..aggregation.cube import ActivityCube, build_cube
+from ..aggregation.period import Period, resolve_period
+from ..catalog.specs import Pipeline, RoleKind, Thresholds
+from ..dataset.model import Dataset
+from .registry import MetricRegistry
 from .series import build_series
 from .table import MetricTable, derive_values
 
@@ -24,25 +30,28 @@ def compute_metrics(ds: Dataset, pipeline: Pipeline, thresholds: Thresholds,
                     period: str | Period | None = None) -> MetricTable:
     """All metrics of the contract for `period` (YYYY-MM; default: the latest month with data)."""
     if not isinstance(period, Period):
-        period = resolve_period(ds.last_activity_date(), period)
-    loss_reasons = ds.opportunities["loss_reason"].cat.categories.astype(str).tolist()
-    registry = MetricRegistry(pipeline, loss_reasons)
+        w = pipeline.windows
+        reach = max(w.activity_months, w.ratio_months, w.results_months, w.closed_months, w.velocity_months)
+        period = resolve_period(ds.as_of, period, ds.first_date, reach)
+    b = ds.backend
+    registry = MetricRegistry(pipeline, q.loss_reasons(b))
     w = pipeline.windows
     R = ds.n_reps
     num: dict[str, np.ndarray] = {}
     den: dict[str, np.ndarray] = {}
     n: dict[str, np.ndarray] = {}
 
-    closed = _closed_in(ds, period.window(w.closed_months))
-    funnel = _funnel(ds, closed, R)
-    _closed_metrics(ds, closed, funnel, pipeline, R, num, den, n)
+    closed = q.closed_deals(b, period.window(w.closed_months))
+    funnel = _funnel(closed, R, len(ds.stages))
+    _closed_metrics(closed, funnel, pipeline, registry, R, num, den, n)
     _results_metrics(ds, period.window(w.results_months), R, num, den, n)
-    cube = build_cube(ds, pipeline)
+    cube = build_cube(ds, pipeline, _cube_start(period, pipeline), period.end)
     _activity_metrics(cube, period.window(w.activity_months), period.window(w.ratio_months),
                       pipeline, num, den, n)
-    stage_days = _stage_passages(ds, period.window(w.velocity_months))
+    won_stage = len(ds.stages) - 1
+    stage_days = q.passages(b, period.window(w.velocity_months), won_stage)
     _velocity_metrics(stage_days, pipeline, R, num, den, n)
-    goals = _goals(ds, period, registry, R)
+    goals = _goals(ds, period, R)
     open_opps = open_opportunities(ds, period, thresholds, stage_days)
     _pipeline_metrics(open_opps, period, w.pipeline_horizon_days, goals, R, num, den, n)
 
@@ -51,111 +60,86 @@ def compute_metrics(ds: Dataset, pipeline: Pipeline, thresholds: Thresholds,
     num_f = pd.DataFrame({m: num[m] for m in ids}, index=index)
     den_f = pd.DataFrame({m: den.get(m, np.full(R, np.nan)) for m in ids}, index=index)
     n_f = pd.DataFrame({m: n[m] for m in ids}, index=index)
+    missing = _without_data(ds, pipeline, registry, num_f, den_f, n_f)
     value, bound = derive_values(num_f, den_f, registry)
     reps = ds.reps[REP_COLUMNS].copy()
+    reps["left"] = _left(ds, period)
     return MetricTable(period=period, reps=reps, num=num_f, den=den_f, n=n_f, value=value,
                        bound=bound, funnel=funnel, goals=goals, stage_days=stage_days,
                        open_opps=open_opps, series=build_series(ds, cube, period, pipeline),
-                       registry=registry)
+                       registry=registry, missing=missing)
 
 
 def _count(keys: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
     return np.bincount(keys, weights=weights, minlength=size)[:size].astype(float)
 
 
-def _in(dates: np.ndarray, window: tuple[np.datetime64, np.datetime64]) -> np.ndarray:
-    return (dates >= window[0]) & (dates < window[1])
+def _cube_start(period: Period, p: Pipeline) -> pd.Timestamp:
+    """The first day any window or series of the period reaches (weeks start on Mondays)."""
+    w = p.windows
+    months = max(w.series_months, w.activity_months, w.ratio_months)
+    start = (period.month - (months - 1)).start_time
+    return start - pd.Timedelta(days=start.weekday())
 
 
 # ----------------------------------------------------------------------- closed deals
 
-def _closed_in(ds: Dataset, window) -> pd.DataFrame:
-    o = ds.opportunities
-    status = o["status"].to_numpy()
-    mask = (status != "open") & _in(o["close"].to_numpy(), window) & (o["rep"].to_numpy() >= 0)
-    return o.loc[mask]
-
-
-def _funnel(ds: Dataset, closed: pd.DataFrame, R: int) -> np.ndarray:
+def _funnel(closed: pd.DataFrame, R: int, S: int) -> np.ndarray:
     """rep x stage: closed opportunities that reached each stage (won last).
 
-    An opportunity counts at every stage up to the furthest it reached, so the
-    funnel never widens downwards.
+    An opportunity counts at every stage up to the furthest it reached, so the funnel
+    never widens downwards. A lost deal whose furthest stage is unknown counts nowhere.
     """
-    S = len(ds.stages)
-    furthest = closed["furthest"].to_numpy().astype(np.int64)
-    ok = furthest >= 0
-    keys = closed["rep"].to_numpy()[ok].astype(np.int64) * S + furthest[ok]
-    at = _count(keys, R * S).reshape(R, S)
+    known = closed[closed["furthest"] >= 0]
+    keys = known["rep"].to_numpy(dtype=np.int64) * S + known["furthest"].to_numpy(dtype=np.int64)
+    at = _count(keys, R * S, known["n"].to_numpy(dtype=float)).reshape(R, S)
     return at[:, ::-1].cumsum(axis=1)[:, ::-1]
 
 
-def _closed_metrics(ds, closed, funnel, p: Pipeline, R, num, den, n):
-    rep = closed["rep"].to_numpy()
-    won = (closed["status"] == "won").to_numpy()
+def _closed_metrics(closed: pd.DataFrame, funnel, p: Pipeline, registry: MetricRegistry, R, num, den, n):
+    rep = closed["rep"].to_numpy(dtype=np.int64)
+    won = (closed["status"] == 1).to_numpy()
     lost = ~won
-    amount = closed["amount"].to_numpy()
-    wins = _count(rep[won], R)
-    losses = _count(rep[lost], R)
+    cnt = closed["n"].to_numpy(dtype=float)
+    wins = _count(rep[won], R, cnt[won])
+    losses = _count(rep[lost], R, cnt[lost])
     num["win_rate"], den["win_rate"], n["win_rate"] = wins, wins + losses, wins + losses
-    won_amount = _count(rep[won], R, amount[won])
-    num["avg_deal_size"], den["avg_deal_size"], n["avg_deal_size"] = won_amount, wins, wins
-    cycle = (closed["close"].to_numpy() - closed["created"].to_numpy()) / np.timedelta64(1, "D")
+    priced = _count(rep[won], R, closed["with_amount"].to_numpy(dtype=float)[won])
+    won_amount = _count(rep[won], R, closed["amount"].to_numpy(dtype=float)[won])
+    num["avg_deal_size"], den["avg_deal_size"], n["avg_deal_size"] = won_amount, priced, priced
+    cycle = closed["cycle_days"].to_numpy(dtype=float)
     num["cycle_days"], den["cycle_days"], n["cycle_days"] = _count(rep[won], R, cycle[won]), wins, wins
     for i, s in enumerate(p.stage_ids):
         m = f"stage_conversion.{s}"
         num[m], den[m], n[m] = funnel[:, i + 1], funnel[:, i], funnel[:, i]
-    reasons = closed["loss_reason"]
-    codes = reasons.cat.codes.to_numpy()
-    known = list(reasons.cat.categories)
-    for reason in dict.fromkeys([*p.loss_reasons, *known]):   # a reason nobody lost to is a 0% share
-        m = f"loss_share.{reason}"
-        j = known.index(reason) if reason in known else -2
-        num[m] = _count(rep[lost & (codes == j)], R)
-        den[m] = n[m] = losses
+    reasons = closed["loss_reason"].to_numpy(dtype=object)
+    reasoned = lost & pd.notna(reasons)
+    with_reason = _count(rep[reasoned], R, cnt[reasoned])
+    for d in registry:
+        if d.family != "loss_share":
+            continue
+        hit = reasoned & (reasons == d.params[0])
+        num[d.id] = _count(rep[hit], R, cnt[hit])     # a reason nobody lost to is a 0% share
+        den[d.id] = n[d.id] = with_reason
 
 
 # ----------------------------------------------------------------------- results of the month
 
 def _results_metrics(ds: Dataset, window, R, num, den, n):
-    o = ds.opportunities
-    won = (o["status"] == "won").to_numpy() & _in(o["close"].to_numpy(), window) & (o["rep"].to_numpy() >= 0)
-    rep = o["rep"].to_numpy()
-    num["revenue"] = _count(rep[won], R, o["amount"].to_numpy()[won])
-    n["revenue"] = _count(rep[won], R)
-    created = _in(o["created"].to_numpy(), window)
-    owner = rep[created & (rep >= 0)]
-    src = o["source_rep"].to_numpy()
-    sourced = created & (src >= 0) & (src != rep)      # sourced by someone else than the owner
-    num["opportunities_created"] = _count(owner, R) + _count(src[sourced], R)
+    won = q.won_in(ds.backend, window)
+    rep = won["rep"].to_numpy(dtype=np.int64)
+    num["revenue"] = _count(rep, R, won["revenue"].to_numpy(dtype=float))
+    n["revenue"] = _count(rep, R, won["n"].to_numpy(dtype=float))
+    created = q.created_in(ds.backend, window)
+    num["opportunities_created"] = _count(created["rep"].to_numpy(dtype=np.int64), R,
+                                          created["n"].to_numpy(dtype=float))
     n["opportunities_created"] = num["opportunities_created"]
-    entries = _stage_entries(ds, window, R)
-    for j, stage in enumerate(ds.stages):
-        num[f"stage_entries.{stage}"] = n[f"stage_entries.{stage}"] = entries[:, j]
-
-
-def _stage_entries(ds: Dataset, window, R: int) -> np.ndarray:
-    """rep x stage: opportunities that entered each stage in the window (new proposals...).
-
-    From the stage history; an opportunity without history enters the first stage when
-    created, and the won stage when it closes won.
-    """
     S = len(ds.stages)
-    o, h = ds.opportunities, ds.stage_history
-    h = h[_in(h["entered"].to_numpy(), window)].drop_duplicates(["opp", "stage"])
-    rep_of = o["rep"].to_numpy()
-    keys = [rep_of[h["opp"].to_numpy()].astype(np.int64) * S + h["stage"].to_numpy()]
-    has_h = np.zeros(len(o), dtype=bool)
-    has_h[ds.stage_history["opp"].to_numpy()] = True
-    won_in_h = np.zeros(len(o), dtype=bool)
-    won_rows = ds.stage_history["stage"].to_numpy() == S - 1
-    won_in_h[ds.stage_history["opp"].to_numpy()[won_rows]] = True
-    new = ~has_h & _in(o["created"].to_numpy(), window)
-    won = (o["status"].to_numpy() == "won") & ~won_in_h & _in(o["close"].to_numpy(), window)
-    keys += [rep_of[new].astype(np.int64) * S, rep_of[won].astype(np.int64) * S + (S - 1)]
-    k = np.concatenate(keys)
-    k = k[k >= 0]
-    return _count(k, R * S).reshape(R, S)
+    entries = q.stage_entries(ds.backend, window, S - 1)
+    keys = entries["rep"].to_numpy(dtype=np.int64) * S + entries["stage"].to_numpy(dtype=np.int64)
+    at = _count(keys, R * S, entries["n"].to_numpy(dtype=float)).reshape(R, S)
+    for j, stage in enumerate(ds.stages):
+        num[f"stage_entries.{stage}"] = n[f"stage_entries.{stage}"] = at[:, j]
 
 
 # ----------------------------------------------------------------------- activities
@@ -180,37 +164,6 @@ def _activity_metrics(cube: ActivityCube, window, ratio_window, p: Pipeline, num
 
 # ----------------------------------------------------------------------- velocity
 
-def _stage_passages(ds: Dataset, window) -> pd.DataFrame:
-    """Time spent in each stage by each opportunity, for passages that ended in the window.
-
-    A passage ends when the next stage is entered, or at close for the last stage of
-    a closed opportunity. The won stage is an end, not a passage.
-    """
-    h = ds.stage_history
-    o = ds.opportunities
-    empty = pd.DataFrame({"rep": np.array([], np.int32), "stage": np.array([], np.int8),
-                          "days": np.array([], float), "won": np.array([], bool)})
-    if h.empty:
-        return empty
-    h = h.sort_values(["opp", "entered", "stage"], kind="stable")
-    opp = h["opp"].to_numpy()
-    entered = h["entered"].to_numpy()
-    same_next = np.append(opp[1:] == opp[:-1], False)
-    next_entered = np.append(entered[1:], np.datetime64("NaT"))
-    close = o["close"].to_numpy()[opp]
-    closed = (o["status"].to_numpy() != "open")[opp]
-    exit_ = np.where(same_next, next_entered, np.where(closed, close, np.datetime64("NaT")))
-    won_stage = len(ds.stages) - 1
-    stage = h["stage"].to_numpy()
-    keep = (stage != won_stage) & ~np.isnat(exit_) & _in(exit_, window)
-    rep = o["rep"].to_numpy()[opp]
-    keep &= rep >= 0
-    days = (exit_[keep] - entered[keep]) / np.timedelta64(1, "D")
-    won = (o["status"].to_numpy() == "won")[opp][keep]
-    return pd.DataFrame({"rep": rep[keep], "stage": stage[keep], "days": np.maximum(days, 0.0),
-                         "won": won})
-
-
 def _velocity_metrics(stage_days: pd.DataFrame, p: Pipeline, R, num, den, n):
     S = len(p.stage_ids)
     med = np.full((R, S), np.nan)
@@ -228,7 +181,7 @@ def _velocity_metrics(stage_days: pd.DataFrame, p: Pipeline, R, num, den, n):
 
 # ----------------------------------------------------------------------- goals
 
-def _goals(ds: Dataset, period: Period, registry: MetricRegistry, R: int) -> pd.DataFrame:
+def _goals(ds: Dataset, period: Period, R: int) -> pd.DataFrame:
     g = ds.goals
     g = g[(g["period"] == period.label) & (g["rep"] >= 0)]
     table = g.pivot(index="rep", columns="metric", values="target") if len(g) else pd.DataFrame()
@@ -244,56 +197,36 @@ def open_opportunities(ds: Dataset, period: Period, t: Thresholds,
     """Open opportunities at `as_of`, each with its current stage, age, effort and risk.
 
     At risk: stalled (longer in its current stage than `stalled_quantile` of won deals
-    were), or out of line with won deals in size or age.
+    were; a deal with no stage history has been in its stage since it was created), or out
+    of line with won deals in size or age. Without any stage history no deal is stalled.
     """
-    o = ds.opportunities
-    as_of = np.datetime64(period.as_of, "s")
-    created = o["created"].to_numpy()
-    close = o["close"].to_numpy()
-    status = o["status"].to_numpy()
-    is_open = (created < as_of) & ((status == "open") | (~np.isnat(close) & (close >= as_of) & (status != "open")))
-    is_open &= o["rep"].to_numpy() >= 0
-    idx = np.flatnonzero(is_open)
-    h = ds.stage_history
-    h = h[h["entered"].to_numpy() < as_of]
-    last = h.sort_values(["opp", "entered"], kind="stable").groupby("opp").tail(1).set_index("opp")
-    cur_stage = o["furthest"].to_numpy()[idx].astype(int)
-    since = created[idx].copy()
-    has_h = np.isin(idx, last.index.to_numpy())
-    if has_h.any():
-        sel = idx[has_h]
-        cur_stage[has_h] = last.loc[sel, "stage"].to_numpy()
-        since[has_h] = last.loc[sel, "entered"].to_numpy()
+    as_of = period.as_of
     won_stage = len(ds.stages) - 1
-    cur_stage = np.minimum(cur_stage, won_stage - 1).clip(0)
-    in_stage = (as_of - since) / np.timedelta64(1, "D")
-    age = (as_of - created[idx]) / np.timedelta64(1, "D")
-    amount = o["amount"].to_numpy()[idx]
-    # effort: activities logged against each opportunity up to as_of
-    a = ds.activities
-    am = (a["opp"].to_numpy() >= 0) & (a["date"].to_numpy() < as_of)
-    effort = np.bincount(a["opp"].to_numpy()[am], minlength=len(o))[idx] if len(o) else np.array([])
-    # what won deals looked like
-    won = (status == "won") & ~np.isnat(close) & (close < as_of)
-    won_amount = o["amount"].to_numpy()[won]
-    won_age = (close[won] - created[won]) / np.timedelta64(1, "D")
-    q = t.at_risk
-    size_cut = np.quantile(won_amount, q.size_quantile) if len(won_amount) else np.inf
-    age_cut = np.quantile(won_age, q.age_quantile) if len(won_age) else np.inf
+    o = q.open_at(ds.backend, as_of, won_stage)
+    qa = t.at_risk
+    size_cut, age_cut = q.won_profile(ds.backend, as_of, qa.size_quantile, qa.age_quantile)
     stall_cut = np.full(won_stage, np.inf)
     if stage_days is not None and not stage_days.empty:
         wd = stage_days[stage_days["won"]]
         if len(wd):
-            cuts = wd.groupby("stage")["days"].quantile(q.stalled_quantile)
+            cuts = wd.groupby("stage")["days"].quantile(qa.stalled_quantile)
             stall_cut[cuts.index.to_numpy().astype(int)] = cuts.to_numpy()
+    as_of64 = np.datetime64(as_of, "s")
+    cur_stage = o["stage"].to_numpy(dtype=np.int64)
+    since = pd.to_datetime(o["since"]).to_numpy(dtype="datetime64[s]")
+    created = pd.to_datetime(o["created"]).to_numpy(dtype="datetime64[s]")
+    in_stage = (as_of64 - since) / np.timedelta64(1, "D")
+    age = (as_of64 - created) / np.timedelta64(1, "D")
+    amount = o["amount"].to_numpy(dtype=float)
     stalled = in_stage > stall_cut[cur_stage]
-    oversize = amount > size_cut
+    oversize = np.nan_to_num(amount, nan=0.0) > size_cut
     overage = age > age_cut
     return pd.DataFrame({
-        "opp": idx.astype(np.int32), "opportunity_id": ds.opportunity_ids[idx],
-        "rep": o["rep"].to_numpy()[idx], "stage": cur_stage.astype(np.int8),
-        "amount": amount, "expected_close": close[idx], "created": created[idx],
-        "age_days": age, "days_in_stage": in_stage, "activities": effort.astype(np.int64),
+        "opp": o["opp"].to_numpy(dtype=np.int32), "opportunity_id": o["opportunity_id"].to_numpy(dtype=object),
+        "rep": o["rep"].to_numpy(dtype=np.int64), "stage": cur_stage.astype(np.int8),
+        "amount": amount, "expected_close": pd.to_datetime(o["expected_close"]).to_numpy(dtype="datetime64[s]"),
+        "created": created, "age_days": age, "days_in_stage": in_stage,
+        "activities": o["activities"].to_numpy(dtype=np.int64),
         "stalled": stalled, "oversize": oversize, "overage": overage,
         "at_risk": stalled | oversize | overage,
     })
@@ -301,11 +234,11 @@ def open_opportunities(ds: Dataset, period: Period, t: Thresholds,
 
 def _pipeline_metrics(open_opps: pd.DataFrame, period: Period, horizon_days: int,
                       goals: pd.DataFrame, R, num, den, n):
-    rep = open_opps["rep"].to_numpy()
+    rep = open_opps["rep"].to_numpy(dtype=np.int64)
     as_of = np.datetime64(period.as_of, "s")
     exp = open_opps["expected_close"].to_numpy()
     in_h = ~np.isnat(exp) & (exp >= as_of) & (exp < as_of + np.timedelta64(horizon_days, "D"))
-    amount = open_opps["amount"].to_numpy()
+    amount = np.nan_to_num(open_opps["amount"].to_numpy(dtype=float), nan=0.0)
     num["pipeline_value"] = _count(rep[in_h], R, amount[in_h])
     n["pipeline_value"] = _count(rep[in_h], R)
     target = goals["revenue"].to_numpy(dtype=float) if "revenue" in goals else np.full(R, np.nan)
@@ -322,3 +255,36 @@ def _pipeline_metrics(open_opps: pd.DataFrame, period: Period, horizon_days: int
     effort = open_opps["activities"].to_numpy().astype(float)
     num["at_risk.effort_share"] = _count(rep[risk], R, effort[risk])
     den["at_risk.effort_share"] = n["at_risk.effort_share"] = _count(rep, R, effort)
+
+
+# ----------------------------------------------------------------------- what the data cannot say
+
+def _without_data(ds: Dataset, p: Pipeline, registry: MetricRegistry, num, den, n) -> dict[str, str]:
+    """Blank the metrics the data cannot support (in place); metric id -> why."""
+    missing = ds.coverage.missing(registry)
+    for m in missing:
+        if m in num:
+            num[m] = den[m] = n[m] = np.nan
+    if not ds.coverage.sourced_by:
+        # prospectors source opportunities they do not own: without sourced-by they have none
+        prospecting = [r.id for r in p.roles if r.kind == RoleKind.prospecting]
+        rows = ds.reps["role"].isin(prospecting).to_numpy()
+        if rows.any():
+            for frame in (num, den, n):
+                frame.loc[rows, "opportunities_created"] = np.nan
+            missing = {**missing, "opportunities_created": "no sourced-by in the data (prospecting roles)"}
+    return missing
+
+
+def _left(ds: Dataset, period: Period) -> np.ndarray:
+    """Reps not there at the end of the period: left before it (end_date), gone for good
+    (active false), or not yet started. They are measured, never diagnosed."""
+    reps = ds.reps
+    as_of = np.datetime64(period.as_of - pd.Timedelta(days=1), "s")
+    end = reps["end_date"].to_numpy(dtype="datetime64[s]")
+    start = reps["start_date"].to_numpy(dtype="datetime64[s]")
+    gone = ~np.isnat(end) & (end < as_of)
+    inactive = reps["active"].to_numpy(dtype=object) == False   # noqa: E712 - NA stays unknown
+    inactive &= np.isnat(end)
+    not_yet = ~np.isnat(start) & (start > as_of)
+    return gone | inactive | not_yet

@@ -11,25 +11,13 @@ import pandas as pd
 from ..catalog.specs import Pipeline
 from ..dataset.model import Dataset
 from ..aggregation.cube import ActivityCube
+from ..aggregation.queries import results_by_month
 from ..aggregation.period import Period
 
 
 def _frame(values: np.ndarray, R: int, labels, columns, name: str) -> pd.DataFrame:
     index = pd.MultiIndex.from_product([pd.RangeIndex(R, name="rep"), pd.Index(labels, name=name)])
     return pd.DataFrame(values.reshape(R * len(labels), -1), index=index, columns=columns)
-
-
-def _month_buckets(dates: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    b = np.searchsorted(edges, dates, side="right") - 1
-    b[(b < 0) | (b >= len(edges) - 1) | np.isnat(dates)] = -1
-    return b
-
-
-def _by_month(rep: np.ndarray, bucket: np.ndarray, R: int, M: int, weights=None) -> np.ndarray:
-    ok = (rep >= 0) & (bucket >= 0)
-    keys = rep[ok].astype(np.int64) * M + bucket[ok]
-    w = None if weights is None else weights[ok]
-    return np.bincount(keys, weights=w, minlength=R * M)[: R * M].reshape(R, M)
 
 
 def build_series(ds: Dataset, cube: ActivityCube, period: Period, p: Pipeline) -> dict[str, pd.DataFrame]:
@@ -53,19 +41,16 @@ def build_series(ds: Dataset, cube: ActivityCube, period: Period, p: Pipeline) -
     counts, _ = cube.buckets(list(days) + [period.end])
     out["activity_day"] = _frame(counts, R, [d.date().isoformat() for d in days], types, "day")
     # results by the month of close (won, lost, revenue) and of creation
-    o = ds.opportunities
-    orep = o["rep"].to_numpy()
+    res = results_by_month(ds.backend, m_edges[0], m_edges[-1])
     M = len(months)
-    edges = np.array(m_edges, dtype="datetime64[s]")
-    cb = _month_buckets(o["close"].to_numpy(), edges)
-    status = o["status"].cat.codes.to_numpy()            # open, won, lost
-    won = _by_month(orep, np.where(status == 1, cb, -1), R, M)
-    lost = _by_month(orep, np.where(status == 2, cb, -1), R, M)
-    revenue = _by_month(orep, np.where(status == 1, cb, -1), R, M, weights=o["amount"].to_numpy())
-    cr = _month_buckets(o["created"].to_numpy(), edges)
-    src = o["source_rep"].to_numpy()
-    created = _by_month(orep, cr, R, M) + _by_month(np.where(src != orep, src, -1), cr, R, M)
-    out["results_month"] = _frame(np.stack([won, lost, revenue, created], axis=-1).astype(float), R,
+    month_index = {pd.Timestamp(m.start_time): k for k, m in enumerate(months)}
+    k = pd.to_datetime(res["month"]).map(month_index).to_numpy(dtype=float)
+    rep = res["rep"].to_numpy(dtype=float)
+    ok = ~np.isnan(k) & ~np.isnan(rep)
+    keys = rep[ok].astype(np.int64) * M + k[ok].astype(np.int64)
+    cols = [np.bincount(keys, weights=res[c].to_numpy(dtype=float)[ok], minlength=R * M)[: R * M].reshape(R, M)
+            for c in ("won", "lost", "revenue", "created")]
+    out["results_month"] = _frame(np.stack(cols, axis=-1).astype(float), R,
                                   labels, ["won", "lost", "revenue", "created"], "month")
     return out
 

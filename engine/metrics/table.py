@@ -63,6 +63,7 @@ class MetricTable:
     open_opps: pd.DataFrame            # open opportunities at as_of, with at-risk flags
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     registry: MetricRegistry | None = None
+    missing: dict[str, str] = field(default_factory=dict)   # metric id -> why the data cannot say
 
     @property
     def metric_ids(self) -> list[str]:

@@ -66,7 +66,8 @@ def _compare(table: MetricTable, benchmarks, catalog: Catalog, gap: PerformanceG
     m = gap.metric
     d = table.registry.get(m)
     role = table.reps["role"].to_numpy()
-    rows = np.flatnonzero(np.isin(role, gap.roles))
+    present = ~table.reps["left"].to_numpy(dtype=bool) if "left" in table.reps else np.ones(len(role), bool)
+    rows = np.flatnonzero(np.isin(role, gap.roles) & present)      # reps who left are not diagnosed
     groups = role[rows]
     value = table.value[m].to_numpy(dtype=float)[rows]
     num = table.num[m].to_numpy(dtype=float)[rows]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 
+import pandas as pd
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -175,7 +176,8 @@ def test_parquet_files_are_read_like_csv(tmp_path, pipeline):
     b = load_dataset(pq_dir, pipeline)
     assert a.summary()["rows"] == b.summary()["rows"]
     assert (a.opportunities["amount"].to_numpy() == b.opportunities["amount"].to_numpy()).all()
-    assert (a.activities["date"].to_numpy() == b.activities["date"].to_numpy()).all()
+    pd.testing.assert_frame_equal(a.activity_daily, b.activity_daily)
+    pd.testing.assert_frame_equal(a.stage_history, b.stage_history)
 
 
 def test_both_csv_and_parquet_is_ambiguous(tmp_path, pipeline):

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.catalog.specs import Thresholds
-from engine.dataset.model import Dataset
+from engine.dataset.validate import dataset_from_frames
 from engine.metrics.compute import compute_metrics
 from engine.metrics.registry import SampleKind
 from engine.diagnosis.documents import dumps, funnel_rows
@@ -63,9 +63,7 @@ def build(catalog, n_reps, rows, acts) -> Dataset:
                             "entered": np.array([], "datetime64[s]")})
     goals = pd.DataFrame({"rep": np.array([], np.int32), "period": [], "metric": [], "target": []})
     p = catalog.pipeline
-    return Dataset(reps=reps, opportunities=opps, stage_history=history, activities=activities,
-                   goals=goals, opportunity_ids=np.array([f"O{i}" for i in range(len(rows))], dtype=object),
-                   stages=tuple(p.all_stages), activity_types=tuple(p.activity_type_ids))
+    return dataset_from_frames(p, reps, opps, activities, history, goals)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,7 +11,7 @@ from engine.catalog.specs import BenchmarkKind, Thresholds, Windows
 from engine.dataset import load_dataset
 from engine.metrics.goals import goal_progress, progress_frame, team_average_progress
 from engine.metrics.compute import compute_metrics
-from engine.aggregation.period import resolve_period
+from engine.aggregation.period import PeriodError, resolve_period
 from engine.diagnosis.documents import dumps, funnel_rows, metrics_document
 from helpers import write_dataset
 
@@ -204,11 +204,16 @@ def test_goals_progress_and_rag(setup):
     assert team_average_progress(t)["Hunters"] == pytest.approx(0.5)
 
 
-def test_a_month_with_no_data(setup):
+def test_a_month_with_no_data_is_refused_and_a_month_after_it_flagged(setup):
     p, th, ds, _ = setup
-    t = compute_metrics(ds, p, th, "2025-01")
+    with pytest.raises(PeriodError, match="no data in 2025-01 or before it: the data starts on 2026-04-01"):
+        compute_metrics(ds, p, th, "2025-01")
+    with pytest.raises(PeriodError, match="no data in 2030-01 or in the 6 months before it"):
+        compute_metrics(ds, p, th, "2030-01")
+    t = compute_metrics(ds, p, th, "2026-12")            # its 3-month windows still hold October
+    assert t.period.after_data
     assert t.value["activity.call"].sum() == 0
-    assert t.value["win_rate"].isna().all()
+    assert not t.value["win_rate"].isna().all()
     assert dumps(metrics_document(t, compute_benchmarks(t, th), p, th))
 
 
@@ -232,7 +237,7 @@ def test_seed_funnel_table():
 
 def test_metric_code_does_not_mutate_its_input(setup):
     p, th, ds, _ = setup
-    before = {k: getattr(ds, k).copy() for k in ("opportunities", "activities", "stage_history", "goals")}
+    before = {k: getattr(ds, k).copy() for k in ("opportunities", "activity_daily", "stage_history", "goals")}
     compute_metrics(ds, p, th, "2026-10")
     for k, frame in before.items():
         assert frame.equals(getattr(ds, k)), k

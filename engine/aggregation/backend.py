@@ -1,0 +1,244 @@
+"""The analytical engine that reads datasets and computes the heavy aggregates.
+
+SQL is written once, in DuckDB's dialect. DuckDB, embedded, runs it by default; Spark
+(engine.aggregation.spark) runs the same statements, translated by sqlglot, for orgs that
+outgrow one machine. A backend knows how to:
+
+- register an input file as a *text view*: every column as the text the file holds,
+  trimmed, empty as NULL, in file order; malformed records (ragged rows, unterminated
+  quotes, bytes that are not UTF-8) are set aside as `Reject`s with their row;
+- number a view's records in file order (`numbered`), to name the rows of bad values;
+- make tables from SQL, register small pandas frames, and return results as frames.
+
+Rows are numbered as in the file: the header is row 1, the first record row 2. A
+record holding a quoted newline is still one row.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
+MAX_LINE_BYTES = 8 << 20          # a record longer than this is malformed, not read
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record the CSV reader could not split into the header's columns."""
+
+    row: int | None          # as in the file: the header is row 1
+    kind: str                # too_many_columns, too_few_columns, unterminated_quote, encoding, too_long, other
+    text: str                # the start of the record as read
+    message: str
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_text(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def trimmed(x: str) -> str:
+    """Text without surrounding spaces, NULL where empty (trimmed only where needed: cheaper)."""
+    return (f"(CASE WHEN {x} = '' THEN NULL WHEN {x} LIKE ' %' OR {x} LIKE '% ' "
+            f"THEN nullif(trim({x}), '') ELSE {x} END)")
+
+
+def text_list(values) -> str:
+    """`('a', 'b')` for an IN list; `(NULL)` when empty (matches nothing)."""
+    values = list(values)
+    return "(" + ", ".join(quote_text(v) for v in values) + ")" if values else "(NULL)"
+
+
+class Backend:
+    """What every engine offers the dataset reader and the aggregation queries."""
+
+    name = "?"
+
+    # ----------------------------------------------------------------- running SQL
+    def execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def rows(self, sql: str) -> list[tuple]:
+        return list(self.frame(sql).itertuples(index=False, name=None))
+
+    def scalar(self, sql: str):
+        rows = self.rows(sql)
+        return rows[0][0] if rows else None
+
+    def table(self, name: str, sql: str) -> None:
+        """Make (or replace) table `name` from a query."""
+        raise NotImplementedError
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """A pandas frame as a table (small frames: reps, goals)."""
+        raise NotImplementedError
+
+    def drop(self, name: str) -> None:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- reading files
+    def text_view(self, name: str, path: Path, columns: list[str], delimiter: str = ",",
+                  encoding: str = "utf-8") -> None:
+        """Register a CSV file as a view of text columns named `columns` (the header's order)."""
+        raise NotImplementedError
+
+    def parquet_view(self, name: str, path: Path, columns: list[str]) -> None:
+        """Register a Parquet file as a view of its columns cast to text."""
+        raise NotImplementedError
+
+    def parquet_schema(self, path: Path) -> list[tuple[str, str]]:
+        """(column, type) of a Parquet file, without reading its data."""
+        raise NotImplementedError
+
+    def rejects(self, name: str) -> list[Reject]:
+        """The malformed records of the text view `name` (after it has been scanned)."""
+        return []
+
+    def numbered(self, name: str) -> str:
+        """SQL of the view `name` with `_i`, the 0-based index of each record kept, in file order."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def file_rows(indexes: np.ndarray, rejects: list[Reject]) -> np.ndarray:
+    """Rows as in the file (header = row 1) of kept records, by their 0-based index `_i`.
+
+    Malformed records are not kept: each one shifts the rows of the records after it.
+    """
+    idx = np.asarray(indexes, dtype=np.int64)
+    skipped = np.sort(np.array([r.row for r in rejects if r.row is not None], dtype=np.int64))
+    # the number of kept records before each skipped one
+    before = skipped - 2 - np.arange(len(skipped))
+    return idx + 2 + np.searchsorted(before, idx, side="right")
+
+
+# --------------------------------------------------------------------------- DuckDB
+
+_REJECT_KINDS = {"TOO MANY COLUMNS": "too_many_columns", "MISSING COLUMNS": "too_few_columns",
+                 "UNQUOTED VALUE": "unterminated_quote", "INVALID ENCODING": "encoding",
+                 "INVALID UNICODE": "encoding", "LINE SIZE OVER MAXIMUM": "too_long",
+                 "CAST": "other"}
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit: FAIRWAY_DUCKDB_MEMORY (e.g. 2GB), else 1GB; beyond it DuckDB spills to disk."""
+    return os.environ.get("FAIRWAY_DUCKDB_MEMORY", "1GB")
+
+
+class DuckDBBackend(Backend):
+    """DuckDB, embedded, in memory, spilling to a temporary folder beyond its memory limit."""
+
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None):
+        import duckdb
+        self._duckdb = duckdb
+        self._tmp = tempfile.TemporaryDirectory(prefix="fairway-duckdb-")
+        self.con = duckdb.connect(config={"memory_limit": memory_limit(),
+                                          "temp_directory": self._tmp.name,
+                                          "preserve_insertion_order": True,
+                                          "threads": threads or max(os.cpu_count() or 1, 1)})
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._scans: dict[str, str] = {}
+
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def scalar(self, sql: str):
+        row = self.con.execute(sql).fetchone()
+        return row[0] if row else None
+
+    def table(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {sql}")
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(f"_frame_{name}", frame)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT * FROM _frame_{name}")
+        self.con.unregister(f"_frame_{name}")
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
+        self.con.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
+
+    def text_view(self, name: str, path: Path, columns: list[str], delimiter: str = ",",
+                  encoding: str = "utf-8") -> None:
+        types = "{" + ", ".join(f"{quote_text(c)}: 'VARCHAR'" for c in columns) + "}"
+        rejects = f"rej_{name}"
+        self._scans[name] = rejects
+        encoding = {"utf8": "utf-8", "utf-8-sig": "utf-8", "latin1": "latin-1",
+                    "iso-8859-1": "latin-1", "utf16": "utf-16"}.get(encoding.lower(), encoding.lower())
+        source = (f"read_csv({quote_text(str(path))}, columns={types}, header=true, auto_detect=false, "
+                  f"delim={quote_text(delimiter)}, quote='\"', escape='\"', encoding={quote_text(encoding)}, "
+                  f"strict_mode=true, max_line_size={MAX_LINE_BYTES}, store_rejects=true, "
+                  f"rejects_table={quote_text(rejects)}, rejects_scan={quote_text('scan_' + name)})")
+        cols = ", ".join(f"{trimmed(quote_ident(c))} AS {quote_ident(c)}" for c in columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT {cols} FROM {source}")
+
+    def parquet_schema(self, path: Path) -> list[tuple[str, str]]:
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_text(str(path))})").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def parquet_view(self, name: str, path: Path, columns: list[str]) -> None:
+        cols = ", ".join(f"{trimmed(f'CAST({quote_ident(c)} AS VARCHAR)')} AS {quote_ident(c)}" for c in columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT {cols} "
+                         f"FROM read_parquet({quote_text(str(path))})")
+
+    def rejects(self, name: str) -> list[Reject]:
+        table = self._scans.get(name)
+        if table is None:
+            return []
+        try:
+            rows = self.con.execute(
+                f"SELECT line, error_type, csv_line, error_message FROM {quote_ident(table)} "
+                f"WHERE scan_id = (SELECT max(scan_id) FROM {quote_ident(table)}) ORDER BY line").fetchall()
+        except self._duckdb.CatalogException:
+            return []             # the view was never scanned, or nothing was rejected
+        out, seen = [], set()
+        for line, kind, text, message in rows:
+            if line in seen:
+                continue          # one record, one problem (a record can break several rules)
+            seen.add(line)
+            out.append(Reject(row=int(line) if line is not None else None,
+                              kind=_REJECT_KINDS.get(str(kind), "other"),
+                              text=(text or "")[:200], message=str(message or "").splitlines()[0]))
+        return out
+
+    def numbered(self, name: str) -> str:
+        return f"(SELECT row_number() OVER () - 1 AS _i, * FROM {quote_ident(name)})"
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            self._tmp.cleanup()
+
+
+def make_backend(engine: str | None = None) -> Backend:
+    """A new backend of the engine named (default: FAIRWAY_ENGINE, else duckdb)."""
+    engine = (engine or os.environ.get("FAIRWAY_ENGINE") or DEFAULT_ENGINE).lower()
+    if engine == "duckdb":
+        return DuckDBBackend()
+    if engine == "spark":
+        from .spark import SparkBackend
+        return SparkBackend()
+    raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
