@@ -21,6 +21,9 @@ def did_you_mean(value: object, choices: Iterable[str]) -> str | None:
     return lowered[close[0]] if close else None
 
 
+MAX_VALUE_SHOWN = 200      # characters of a bad value quoted in a message
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, located as precisely as we can."""
@@ -37,6 +40,8 @@ class Problem:
     def __post_init__(self):
         if hasattr(self.value, "item") and callable(self.value.item):   # numpy scalars
             object.__setattr__(self, "value", self.value.item())
+        if isinstance(self.value, str) and len(self.value) > MAX_VALUE_SHOWN:   # never echo a huge value whole
+            object.__setattr__(self, "value", f"{self.value[:MAX_VALUE_SHOWN]}… ({len(self.value):,} characters)")
 
     def __str__(self) -> str:
         where = self.file
