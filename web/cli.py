@@ -252,18 +252,27 @@ def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None,
 # --------------------------------------------------------------------------- import
 
 @cli.command("import", with_appcontext=False)
-@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("source", metavar="SOURCE")
 @click.option("--mapping", "mapping_ref", required=True, metavar="FILE|NAME",
               help="A mapping YAML file, or the name of one shipped in mappings/ "
-                   "(salesforce, hubspot).")
-@click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="The dataset folder to create (new or empty).")
+                   "(salesforce, salesforce-report, hubspot, hubspot-export).")
+@click.option("--out", type=click.Path(path_type=Path), help="The dataset folder to create (new or empty).")
+@click.option("--overlay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An org's overlay: role names, stages, call results, pipeline, time zone.")
+@click.option("--schema", help="With a database URL: the schema holding the synced tables.")
+@click.option("--dry-run", is_flag=True, help="Do everything and report, but write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 @catalog_option
-def import_cmd(source: Path, mapping_ref: str, out: Path, catalog_dir: Path | None):
-    """Turn the CRM exports in SOURCE into a dataset folder, as a mapping says."""
-    from engine.sources.importer import import_dataset
-    from engine.sources.mapping import load_mapping, shipped_mappings
+def import_cmd(source: str, mapping_ref: str, out: Path | None, overlay: Path | None, schema: str | None,
+               dry_run: bool, as_json: bool, catalog_dir: Path | None):
+    """Turn CRM exports into a dataset folder, as a mapping says.
+
+    SOURCE is a folder of export files, or a database URL (SQLAlchemy, e.g.
+    postgresql://user@host/db) holding a warehouse sync of the CRM's tables.
+    """
     from engine.errors import DatasetError
+    from engine.sources import import_dataset, load_mapping, shipped_mappings
+    from engine.sources.warehouse import is_url
     shipped = shipped_mappings()
     path = Path(mapping_ref)
     if not path.is_file():
@@ -271,27 +280,39 @@ def import_cmd(source: Path, mapping_ref: str, out: Path, catalog_dir: Path | No
             usage(f"no mapping file {mapping_ref!r}, and no shipped mapping of that name "
                   f"(shipped: {', '.join(shipped)})")
         path = shipped[mapping_ref]
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out is None and not dry_run:
+        usage("give --out DATASET (or --dry-run)")
+    if out is not None and not dry_run and out.exists() and (not out.is_dir() or any(out.iterdir())):
         usage(f"{out} exists and is not an empty folder")
+    url = is_url(source)
+    if not url and not Path(source).is_dir():
+        usage(f"{source} is not a folder of exports, nor a database URL")
     catalog = get_catalog(catalog_dir)
+    out = out or Path(".fairway-dry-run")
     try:
-        mapping = load_mapping(path, catalog.pipeline)
-        summary = import_dataset(source, mapping, out, catalog.pipeline, progress=terminal_progress())
+        mapping = load_mapping(path, catalog.pipeline, overlay=overlay)
+        if url:
+            from engine.sources.warehouse import import_warehouse
+            report = import_warehouse(source, schema, mapping, out, catalog.pipeline,
+                                      progress=terminal_progress(), dry_run=dry_run)
+        else:
+            report = import_dataset(Path(source), mapping, out, catalog.pipeline, progress=terminal_progress(),
+                                    dry_run=dry_run)
     except ProblemsError as err:
         if isinstance(err, DatasetError):
-            click.echo("The mapping ran, but its result breaks the data contract "
-                       "(files and rows below are those of the result):", err=True)
+            click.echo("The mapping ran, but its result breaks the data contract:", err=True)
+        if as_json:
+            from engine.diagnosis.documents import dumps
+            click.echo(dumps({"imported": False, "problems": [p.to_dict() for p in err.problems]}, indent=2))
         refuse(err)
-    warn(summary["warnings"])
-    click.echo(f"{out}: imported from {source} with {path.name}, valid")
-    for stem, rows in summary["rows"].items():
-        left_out = summary["left_out"].get(stem, 0)
-        click.echo(f"  {stem}: {rows:,} rows" + (f" ({left_out:,} source rows left out by "
-                                                  "where or unmapped: drop)" if left_out else ""))
-    for kind, rows in summary["added"].items():
-        click.echo(f"  added {rows:,} {kind} rows beside their source rows")
-    for note in summary["skipped"]:
-        click.echo(f"  skipped (optional) {note}")
+    if as_json:
+        from engine.diagnosis.documents import dumps
+        click.echo(dumps({"imported": not dry_run, "out": None if dry_run else str(out),
+                          **report.to_dict(catalog)}, indent=2))
+        return
+    where = "dry run: nothing written" if dry_run else f"{out}: imported, valid"
+    click.echo(f"{where} (from {source} with {path.name}" + (f" and {overlay.name}" if overlay else "") + ")")
+    click.echo(report.text(catalog))
 
 
 # --------------------------------------------------------------------------- the app

@@ -169,7 +169,10 @@ class DuckDBBackend(Backend):
         return row[0] if row else None
 
     def table(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {sql}")
+        # built aside then renamed: the query may read the table it replaces
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE __building AS {sql}")
+        self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
+        self.con.execute(f"ALTER TABLE __building RENAME TO {quote_ident(name)}")
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         self.con.register(f"_frame_{name}", frame)
@@ -187,12 +190,25 @@ class DuckDBBackend(Backend):
         self._scans[name] = rejects
         encoding = {"utf8": "utf-8", "utf-8-sig": "utf-8", "latin1": "latin-1",
                     "iso-8859-1": "latin-1", "utf16": "utf-16"}.get(encoding.lower(), encoding.lower())
+        if encoding not in ("utf-8", "utf-16", "latin-1"):
+            path, encoding = self._transcoded(path, encoding), "utf-8"
         source = (f"read_csv({quote_text(str(path))}, columns={types}, header=true, auto_detect=false, "
                   f"delim={quote_text(delimiter)}, quote='\"', escape='\"', encoding={quote_text(encoding)}, "
                   f"strict_mode=true, max_line_size={MAX_LINE_BYTES}, store_rejects=true, "
                   f"rejects_table={quote_text(rejects)}, rejects_scan={quote_text('scan_' + name)})")
         cols = ", ".join(f"{trimmed(quote_ident(c))} AS {quote_ident(c)}" for c in columns)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT {cols} FROM {source}")
+
+    def _transcoded(self, path: Path, encoding: str) -> Path:
+        """A UTF-8 copy of a file in another encoding (cp1252, ...), in the engine's temporary folder."""
+        import codecs
+        codecs.lookup(encoding)                      # LookupError: an unknown encoding
+        out = Path(self._tmp.name) / f"utf8-{len(self._scans)}-{Path(path).name}"
+        with open(path, encoding=encoding, errors="replace", newline="") as src, \
+                open(out, "w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        return out
 
     def parquet_schema(self, path: Path) -> list[tuple[str, str]]:
         rows = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_text(str(path))})").fetchall()

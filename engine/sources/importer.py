@@ -1,538 +1,538 @@
 """Import a folder of CRM exports into a dataset folder, as a mapping says: all or nothing.
 
-Every problem of the source (a missing file or column, a value with no entry in a map,
-a date that does not match its format, a number that is not one) is collected with
-file, row, column, value and what was expected, and raised at once as MappingError.
-The result is written into a temporary folder beside `out`, validated by
-`load_dataset` (its DatasetError passes through unchanged) and only then renamed to
-`out`. Columns are transformed whole; lookups run once per distinct value.
+The exports are read by the analytical engine (engine.aggregation.backend) as text; each
+part of the mapping becomes SQL (engine.sources.compile); tables are built in the order
+their references need (reps, opportunities, stage history, activities, goals), each row
+with its provenance (file and row of the export). What real exports hold and a dataset
+may not is repaired or left out, and counted in the import report: rows deleted in the
+CRM, rows a `where` leaves out, users who are not reps and the rows that point at them, a
+task on an account rather than a deal, history rows of deleted deals, a close date before
+creation, stage history after a deal closed.
+
+Every problem of the source (a missing file or column, a value the mapping cannot read)
+is collected with the export's file, row, column and value, and raised at once as
+MappingError. The result is written into a temporary folder beside `out`, validated by
+`load_dataset` (a refusal names the export's rows too) and only then renamed to `out`.
 """
 from __future__ import annotations
 
-import csv
-import re
 import secrets
 import shutil
-import string
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
+from ..aggregation.backend import Backend, file_rows, make_backend, quote_ident, quote_text
 from ..catalog.specs import Pipeline
-from ..errors import MappingError, Problem, did_you_mean
 from ..dataset.contract import FILES, FileSpec, Kind
-from .mapping import ActivitiesPart, Condition, Mapping, Part, RepBy, Rule, template_columns
 from ..dataset.validate import load_dataset
+from ..errors import DatasetError, MappingError, Problem, did_you_mean
+from .compile import Bad, PartSQL, Value, name_key
+from .exports import ExportFile, Exports
+from .mapping import ActivitiesPart, Lookup, Mapping, Part, shipped_mappings
+from .report import ImportReport, TableCounts
 
 Progress = Callable[[str], None]
 MAX_SHOWN = 10                       # distinct bad values listed per column and file
-_TRUE = {"1", "true", "yes", "y", "x", "checked"}
-_FALSE = {"0", "false", "no", "n", "unchecked"}
-# "$12,000.00", "USD 12,000.00", "12 000 €": currency signs and codes, spaces
-_CURRENCY = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$|[$€£¥\s\u00a0]")
-# commas are dropped only where they group thousands, so "12,5" is refused, not read as 125
-_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
-_HIDDEN = ["_file", "_row", "_derive"]   # where each output row came from; not written
+REF_REASONS = {"rep_id": "its rep is not a kept rep (a manager, another user, or a user not exported)",
+               "source_rep_id": "sourced by someone who is not a kept rep",
+               "opportunity_id": "its opportunity is not kept (deleted, or left out)"}
 
 
 def import_dataset(source: Path | str, mapping: Mapping, out: Path | str, pipeline: Pipeline,
-                   progress: Progress | None = None) -> dict:
-    """Import the exports in `source` into a new dataset folder `out`; return a summary."""
+                   progress: Progress | None = None, dry_run: bool = False, engine: str | None = None
+                   ) -> ImportReport:
+    """Import the exports in `source` into a new dataset folder `out`; return the report.
+
+    With `dry_run`, everything is done and checked, and nothing is written.
+    """
     source, out = Path(source), Path(out)
     say = progress or (lambda _msg: None)
-    _check_paths(source, out)
-    run = _Run(source, mapping, pipeline, say)
-    tables = run.tables()
-    if run.problems:
-        raise MappingError(run.problems)
-    say("validating the result")
-    warnings = _publish(tables, out, pipeline, progress)
-    say("import done")
-    return {"out": str(out), "rows": {stem: len(frame) for stem, frame in tables.items()},
-            "added": dict(run.added), "left_out": dict(run.left_out), "skipped": run.skipped,
-            "warnings": warnings}
+    _check_paths(source, out, dry_run)
+    backend = make_backend(engine)
+    try:
+        run = Run(source, mapping, pipeline, backend, say)
+        run.build()
+        if run.problems:
+            raise MappingError(run.problems)
+        say("validating the result")
+        run.report.dataset = _publish(run, out, pipeline, progress, dry_run)
+        say("import done")
+        return run.report
+    finally:
+        backend.close()
 
 
-def _check_paths(source: Path, out: Path) -> None:
+def _check_paths(source: Path, out: Path, dry_run: bool) -> None:
     """The source must be a folder; `out` must be new or empty, so nothing is overwritten."""
     if not source.is_dir():
         raise MappingError([Problem(file=str(source), message="not a folder",
                                     expected="a folder of export files")])
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if not dry_run and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise MappingError([Problem(file=str(out), message="exists and is not an empty folder",
                                     expected="a new or empty folder")])
 
 
-def _publish(tables: dict[str, pd.DataFrame], out: Path, pipeline: Pipeline,
-             progress: Progress | None) -> list[str]:
+def _publish(run: "Run", out: Path, pipeline: Pipeline, progress, dry_run: bool):
     """Write into a temporary folder beside `out`, validate it, then rename it to `out`."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # beside `out`, so the final rename stays on one file system; mkdir keeps the umask's mode
-    tmp = out.parent / f".{out.name}-{secrets.token_hex(4)}.importing"
+    parent = out.parent if not dry_run else Path(run.b._tmp.name) if hasattr(run.b, "_tmp") else out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{out.name}-{secrets.token_hex(4)}.importing"
     tmp.mkdir()
     try:
-        for stem, frame in tables.items():
-            frame.to_csv(tmp / f"{stem}.csv", index=False)
-        dataset = load_dataset(tmp, pipeline, progress)
-        if out.exists():
-            out.rmdir()          # empty (checked first): a folder cannot be renamed onto it
-        tmp.rename(out)
+        run.write(tmp)
+        try:
+            dataset = load_dataset(tmp, pipeline, progress)
+        except DatasetError as err:
+            raise DatasetError(run.explain(err.problems)) from None
+        if not dry_run:
+            if out.exists():
+                out.rmdir()          # empty (checked first): a folder cannot be renamed onto it
+            tmp.rename(out)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return list(dataset.warnings)
+    return dataset
 
 
-@dataclass(frozen=True)
-class _At:
-    """Where a value comes from: the source file, and the mapping rule that reads it."""
+@dataclass
+class Built:
+    """A target table in the engine: `imp_<stem>`, with _file, _i (provenance) and _seq (order)."""
 
-    file: str
-    stem: str
-    index: int
-    target: str
-    rule: Rule
-
-    @property
-    def column(self) -> str:
-        """The source column(s) named in problems."""
-        return ", ".join(self.rule.sources) or self.target
+    table: str
+    columns: list[str]
+    sources: dict[str, str] = field(default_factory=dict)   # target column -> source column(s)
 
 
-class _Run:
+class Run:
     """One import: builds each table from its parts, collecting every problem."""
 
-    def __init__(self, source: Path, mapping: Mapping, pipeline: Pipeline, say: Progress):
+    def __init__(self, source: Path, mapping: Mapping, pipeline: Pipeline, backend: Backend, say: Progress):
         self.source = source
-        self.m = mapping
+        self.mapping = mapping
         self.p = pipeline
+        self.b = backend
         self.say = say
+        self.exports = Exports(source, backend)
         self.problems: list[Problem] = []
-        self.added: Counter = Counter()       # activity type -> rows added beside others
-        self.left_out: Counter = Counter()    # table -> rows left out by `where` or `unmapped: drop`
-        self.skipped: list[str] = []          # optional parts that found no file
-        self.unmatched: set[str] = set()      # file patterns already reported
-        self.reps: pd.DataFrame | None = None
+        self.report = ImportReport(mapping=mapping.description, timezone=mapping.timezone)
+        self.rep_keys: str | None = None
+        self.opp_keys: str | None = None
+        self.built: dict[str, Built] = {}
+        self.files: dict[str, ExportFile] = {}        # display name -> file (for provenance)
+        self._lookups: dict[tuple, str | None] = {}
 
-    # ------------------------------------------------------------------ tables
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every mapped table, in the contract's order, with the contract's columns."""
-        built: dict[str, pd.DataFrame] = {}
+    # ------------------------------------------------------------------ the whole import
+    def build(self) -> None:
         for spec in FILES:
-            parts = getattr(self.m, spec.stem)
+            parts = getattr(self.mapping, spec.stem)
             if not parts:
                 continue
-            before = len(self.problems)
-            frames = [f for i, part in enumerate(parts) for f in self.part(spec, i, part)]
-            if frames:
-                built[spec.stem] = pd.concat(frames, ignore_index=True)
-            if spec.stem == "reps" and frames:
-                self.reps = built["reps"]
-            if spec.stem == "stage_history" and "opportunities" in built:
-                built["opportunities"] = self.derive_closed(
-                    built["opportunities"], built.get("stage_history"), len(self.problems) > before)
-        return {stem: frame.drop(columns=_HIDDEN, errors="ignore") for stem, frame in built.items()}
+            self.say(f"building {spec.stem}")
+            tables = []
+            for i, part in enumerate(parts):
+                tables += self.part(spec, i, part)
+            counts = self.report.table(spec.stem)
+            if not tables:
+                continue
+            self.union(spec, tables)
+            getattr(self, f"_after_{spec.stem}", lambda s: None)(spec)
+            counts.kept = int(self.b.scalar(f"SELECT count(*) FROM imp_{spec.stem}"))
+        self.problems += self.exports.problems
 
-    def part(self, spec: FileSpec, index: int, part: Part) -> list[pd.DataFrame]:
-        """The rows of every file of one part."""
-        paths = self.files(spec.stem, index, part)
-        frames = []
-        for path in paths:
-            self.say(f"reading {path.name}")
-            src = self.read(path, part)
-            if src is not None:
-                frames.append(self.convert(spec, index, part, path.relative_to(self.source).as_posix(), src))
-        return frames
-
-    def files(self, stem: str, index: int, part: Part) -> list[Path]:
-        """The files matching a part's patterns, each once, in name order."""
-        found = dict.fromkeys(p for pattern in part.files for p in sorted(self.source.glob(pattern))
-                              if p.is_file())
-        patterns = ", ".join(part.files)
-        if found or patterns in self.unmatched:     # several parts may read one missing file
-            return list(found)
-        self.unmatched.add(patterns)
-        where = self.m.locate(stem, index, "files")
-        if part.optional:
-            self.skipped.append(f"{where}: no file matches {patterns}")
+    def part(self, spec: FileSpec, index: int, part: Part) -> list[str]:
+        """The tables (one per file) of one part, each row with its reason to be left out."""
+        where = self.mapping.locate(spec.stem, index, "files")
+        if part.only_without and self.exports.match(part.only_without):
+            self.report.skipped.append(f"{where}: {', '.join(part.files)} not read, as "
+                                       f"{', '.join(p.name for p in self.exports.match(part.only_without))} is there")
             return []
-        present = sorted(p.name for p in self.source.iterdir() if p.is_file())
-        holds = ", ".join(present[:8]) + (", ..." if len(present) > 8 else "") if present else "no files"
-        self.problems.append(Problem(file=patterns, message=f"no file in {self.source} matches",
-                                     expected=f"an export file named as {where} says; the folder holds {holds}"))
-        return []
+        paths = self.exports.match(part.files)
+        if not paths:
+            if part.optional:
+                self.report.skipped.append(f"{where}: no file matches {', '.join(part.files)} (optional)")
+            else:
+                self.problems.append(self._no_file(part, where))
+            return []
+        out = []
+        for path in paths:
+            f = self.exports.open(path, part.encoding, part.delimiter)
+            if f is None:
+                continue
+            self.files[f.name] = f
+            self.say(f"reading {f.name}")
+            table = self.compile(spec, index, part, f)
+            if table is not None:
+                out.append(table)
+        return out
 
-    # ------------------------------------------------------------------ reading
-    def read(self, path: Path, part: Part) -> pd.DataFrame | None:
-        """The source columns a part needs that the file has, as stripped text (None when
-        empty), indexed by row number; None when the file cannot be used at all."""
-        name = path.relative_to(self.source).as_posix()
+    def _no_file(self, part: Part, where: str) -> Problem:
+        hint = ""
+        others = [n for n, p in shipped_mappings().items()
+                  if n != self.mapping.description and self._looks_like(p)]
+        if others:
+            hint = f"; these files look like the shape of the shipped mapping {others[0]!r} (--mapping {others[0]})"
+        return Problem(file=", ".join(part.files), message=f"no file in {self.source} matches",
+                       expected=f"an export file named as {where} says; the folder holds "
+                                f"{self.exports.listing()}{hint}")
+
+    def _looks_like(self, path: Path) -> bool:
+        """Whether the required files of another shipped mapping are all here (for a hint)."""
+        from .mapping import load_mapping
         try:
-            header = _header(path, part)
-        except (OSError, UnicodeDecodeError, LookupError, csv.Error) as exc:
-            self.problems.append(Problem(file=name, message=f"cannot read the file: {exc}"))
-            return None
-        if not header:
-            self.problems.append(Problem(file=name, message="the file is empty", expected="a header row"))
-            return None
-        raw = {h.strip(): h for h in header}
-        counts = Counter(h.strip() for h in header)
-        unusable = set()
-        for c in part.sources:
-            if counts[c] != 1:
-                unusable.add(c)
-                self.problems.append(Problem(
-                    file=name, row=1, column=c, expected="a column of the export's header row",
-                    message="source column is missing" if not counts[c] else "column appears twice in the header",
-                    suggestion=did_you_mean(c, list(raw)) if not counts[c] else None))
-        if unusable & set(_condition_columns(part)):
+            other = load_mapping(path)
+        except MappingError:
+            return False
+        if other.description == self.mapping.description:
+            return False
+        needed = [part.files for part in other.reps + other.opportunities if not part.optional]
+        return bool(needed) and all(self.exports.match(files) for files in needed)
+
+    # ------------------------------------------------------------------ one part over one file
+    def compile(self, spec: FileSpec, index: int, part: Part, f: ExportFile) -> str | None:
+        path = self.mapping.key(spec.stem, index)
+        c = PartSQL(self, spec.stem, index, part, f, path)
+        before = len(self.problems)
+        for name, rule in part.fields.items():
+            v = c.rule(rule, name, Kind.text, path + ("fields", name), resolve_refs=False)
+            c.fields[name] = v.sql
+        skips: list[tuple[str, str]] = []
+        if part.deleted:
+            flags = [c.col([n], True, path + ("deleted",)) for n in part.deleted]
+            present = [x for x in flags if not x.startswith("CAST(NULL")]
+            if present:
+                skips.append(("(" + " OR ".join(f"coalesce(lower({x}) IN ('true', '1', 'yes', 't'), false)"
+                                                  for x in present) + ")", "deleted in the CRM"))
+        for j, cond in enumerate(part.where):
+            skips.append((f"NOT coalesce({c.condition(cond, path + ('where', j))}, false)", "left out by where"))
+        adds = []
+        if isinstance(part, ActivitiesPart):
+            for j, add in enumerate(part.add_rows):
+                adds.append((add.type, c.condition(add.when, path + ("add_rows", j, "when"))))
+        if len(self.problems) > before:
             return None          # which rows to read is unknown: the rules' problems would mislead
-        columns = [c for c in part.sources if c not in unusable]
-        table, bad = self.parse(path, name, part, [raw[c] for c in columns])
-        if table is None:
-            return None
-        rows = _row_numbers(table.num_rows, self.malformed(name, table.num_rows, bad, part))
-        return pd.DataFrame({c: _text(table[raw[c]]) for c in columns}, index=pd.Index(rows, name="row"))
-
-    def parse(self, path: Path, name: str, part: Part, columns: list[str]) -> tuple[pa.Table | None, list]:
-        """Read with Arrow, all text; malformed rows (with their numbers) returned aside."""
-        bad: list = []
-
-        def keep_aside(row) -> str:
-            bad.append((row.number, row.actual_columns, row.expected_columns, row.text))
-            return "skip"
-        try:
-            table = _read_csv(path, part, columns, keep_aside, threads=True)
-            if bad:             # row numbers are known only when read on one thread
-                bad.clear()
-                table = _read_csv(path, part, columns, keep_aside, threads=False)
-        except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
-            self.problems.append(Problem(file=name, message=f"not a readable CSV file: {exc}"))
-            return None, []
-        return table, bad
-
-    def malformed(self, name: str, n_good: int, bad: list, part: Part) -> list[int]:
-        """Report malformed rows, unless they are a report footer the part skips; their numbers."""
-        numbers = sorted(b[0] for b in bad if b[0] is not None)
-        footer = part.skip_footer and bool(numbers) and numbers[0] > n_good + 1
-        if not footer:
-            for number, actual, expected, text in bad[:MAX_SHOWN]:
-                self.problems.append(Problem(
-                    file=name, row=number, message=f"a row of {actual} value{'s' * (actual != 1)} "
-                                                   f"where the header has {expected} columns",
-                    value=text[:80], expected="one value per column (skip_footer: true ignores a "
-                                              "report footer after the last row)"))
-        return numbers
-
-    # ------------------------------------------------------------------ converting
-    def convert(self, spec: FileSpec, index: int, part: Part, name: str, src: pd.DataFrame) -> pd.DataFrame:
-        """The target rows of one source file."""
-        kept = pd.Series(True, index=src.index)
-        for cond in part.where:
-            kept &= _condition(src[cond.column], cond)
-        src = src[kept]
-        out, drop = {}, pd.Series(False, index=src.index)
+        values: dict[str, Value] = {}
         for target, rule in part.columns.items():
-            if not set(rule.sources) <= set(src.columns):
-                continue         # a missing source column, reported already
-            at = _At(name, spec.stem, index, target, rule)
-            values, dropped = self.column(at, spec.column(target).kind, src)
-            out[target] = _blank_empty(values)
-            drop |= dropped
-        frame = pd.DataFrame(out, index=src.index)[~drop]
-        self.left_out[spec.stem] += int((~kept).sum() + drop.sum())
-        if isinstance(part, ActivitiesPart) and part.add_rows:
-            frame = self.add_rows(frame, src[~drop], part)
-        frame = frame.reindex(columns=[c.name for c in spec.columns if c.name in frame.columns])
-        derive = any(r.derive_closed for r in part.columns.values())
-        return frame.assign(_file=name, _row=frame.index, _derive=derive).reset_index(drop=True)
+            col = spec.column(target)
+            if col is None:
+                continue
+            values[target] = c.rule(rule, target, col.kind, path + ("columns", target))
+        name = f"p_{spec.stem}_{index}_{len(self.report.table(spec.stem).files)}"
+        skip = "CASE " + "".join(f"WHEN {cond} THEN {quote_text(reason)} " for cond, reason in skips) + "END" \
+            if skips else "CAST(NULL AS VARCHAR)"
+        drops = []
+        for target, v in values.items():
+            for cond, reason in v.drops:
+                drops.append((cond, reason if reason != "unmapped" else f"unmapped {target} ({v.source})"))
+            if v.orphan:
+                policy = part.columns[target].orphans or ("drop" if spec.column(target).required else "blank")
+                if policy == "drop":
+                    drops.append((v.orphan, REF_REASONS[target]))
+        drop = "CASE " + "".join(f"WHEN coalesce({cond}, false) THEN {quote_text(reason)} "
+                                 for cond, reason in drops) + "END" if drops else "CAST(NULL AS VARCHAR)"
+        select = [f"{quote_text(f.name)} AS _file", "s._i AS _i", f"{skip} AS _skip", f"{drop} AS _drop"]
+        for target, v in values.items():
+            select.append(f"{v.sql} AS {quote_ident(target)}")
+            if v.raw is not None:
+                select.append(f"{v.raw} AS {quote_ident('__raw_' + target)}")
+            if v.unmapped is not None:
+                select.append(f"coalesce({v.unmapped}, false) AS {quote_ident('__unm_' + target)}")
+            if v.orphan is not None:
+                select.append(f"coalesce({v.orphan}, false) AS {quote_ident('__orph_' + target)}")
+            if v.ambiguous is not None:
+                select.append(f"coalesce({v.ambiguous}, false) AS {quote_ident('__amb_' + target)}")
+            for k, bad in enumerate(v.bad):
+                select.append(f"coalesce({bad.flag}, false) AS {quote_ident(f'__bad_{target}_{k}')}")
+                select.append(f"CAST({bad.value} AS VARCHAR) AS {quote_ident(f'__badv_{target}_{k}')}")
+        for j, (_, cond) in enumerate(adds):
+            select.append(f"coalesce({cond}, false) AS {quote_ident(f'__add_{j}')}")
+        try:
+            self.b.table(name, f"SELECT {', '.join(select)} FROM {self.b.numbered(f.view)} AS s {' '.join(c.joins)}")
+        except Exception as exc:     # noqa: BLE001 - a regular expression the engine refuses, say
+            self.problems.append(Problem(file=self.mapping.locate(spec.stem, index), message=
+                                         f"the part cannot be run over {f.name}: {str(exc).splitlines()[0][:300]}"))
+            return None
+        counts = self.report.table(spec.stem)
+        counts.files.append(f.name)
+        rejects = self.exports.rejects(f)
+        self._malformed(f, part, rejects)
+        self._source_problems(spec, index, part, name, f, values, rejects)
+        counts.read += int(self.b.scalar(f"SELECT count(*) FROM {name}"))
+        for reason, n in self.b.rows(f"SELECT coalesce(_skip, _drop), count(*) FROM {name} "
+                                     f"WHERE _skip IS NOT NULL OR _drop IS NOT NULL GROUP BY 1"):
+            counts.drop(reason, int(n))
+        self.report.note_unmapped(self.b, spec.stem, name, values, part)
+        for j, (kind, _) in enumerate(adds):
+            n = int(self.b.scalar(f"SELECT count(*) FROM {name} WHERE __add_{j} AND _skip IS NULL AND _drop IS NULL"))
+            self.report.added[kind] = self.report.added.get(kind, 0) + n
+        self._parts_meta.setdefault(spec.stem, []).append((name, values, adds))
+        return name
 
-    def column(self, at: _At, kind: Kind, src: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-        """One target column: its source, then take_first, map, rep_by, date or number."""
-        rule = at.rule
-        values = self.base(at, src)
-        drop = pd.Series(False, index=src.index)
-        if rule.take_first is not None:
-            values = values.str.split(rule.take_first, n=1, regex=False).str[0].str.strip()
-        if rule.map is not None:
-            values, drop = self.mapped(at, values, last=rule.rep_by is None)
-        if rule.rep_by is not None:
-            values, dropped = self.rep_ids(at, values)
-            drop |= dropped
-        if rule.date is not None:
-            values = self.dates(at, values, kind)
-        elif kind == Kind.number:
-            values = self.numbers(at, values)
-        return values, drop
+    @property
+    def _parts_meta(self) -> dict:
+        if not hasattr(self, "_meta"):
+            self._meta: dict = {}
+        return self._meta
 
-    def base(self, at: _At, src: pd.DataFrame) -> pd.Series:
-        """The raw values of a rule's source: a column, a constant, a template or two flags."""
-        rule = at.rule
-        if rule.column is not None:
-            return src[rule.column].astype(object)
-        if rule.value is not None:
-            return pd.Series(rule.value, index=src.index, dtype=object)
-        if rule.template is not None:
-            return _fill_template(rule.template, src)
-        return self.status(at, src)
-
-    def status(self, at: _At, src: pd.DataFrame) -> pd.Series:
-        """open / won / lost from a won and a closed yes/no column."""
-        flags = {}
-        for key, col in (("won", at.rule.flags.won), ("closed", at.rule.flags.closed)):
-            folded = src[col].str.casefold()
-            bad = src[col].notna() & ~folded.isin(_TRUE | _FALSE)
-            self.report(at, src[col], bad, "not a yes/no value", "1/0, true/false or yes/no", column=col)
-            flags[key] = folded.isin(_TRUE).to_numpy()
-        status = np.where(flags["won"], "won", np.where(flags["closed"], "lost", "open"))
-        return pd.Series(status, index=src.index, dtype=object)
-
-    def mapped(self, at: _At, values: pd.Series, last: bool) -> tuple[pd.Series, pd.Series]:
-        """Values through the rule's map; `unmapped` decides the rest (when nothing follows)."""
-        rule = at.rule
-        table = {k.casefold(): v for k, v in rule.map.items()}
-        out = _per_distinct(values, lambda v: table.get(v.casefold()))
-        absent = values.notna() & out.isna()
-        if not last:             # rep_by follows: names not in the map go on unchanged
-            return out.where(~absent, values), pd.Series(False, index=values.index)
-        keys = list(rule.map)
-        return self.fallback(at, values, out, absent, "value not in the map",
-                             f"a key of the map at {self.m.locate(at.stem, at.index, 'columns', at.target, 'map')}",
-                             lambda v: did_you_mean(v, keys))
-
-    def rep_ids(self, at: _At, values: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """Rep ids looked up from names or emails in the imported reps table."""
-        by = at.rule.rep_by.value
-        if self.reps is None or by not in self.reps:
-            return pd.Series(None, index=values.index, dtype=object), pd.Series(False, index=values.index)
-        keys = _normalise(self.reps[by])
-        counts = keys.value_counts()
-        lookup = dict(zip(keys, self.reps["rep_id"]))
-        twice = set(counts.index[counts > 1])
-        out = _per_distinct(values, lambda v: None if _key(v) in twice else lookup.get(_key(v)))
-        shared = values.notna() & _normalise(values).isin(twice)
-        self.report(at, values, shared, f"two or more reps have this {by}",
-                    f"a {by} given to one rep only in the reps table" +
-                    (", or rep_by: email" if at.rule.rep_by == RepBy.name else ""))
-        absent = values.notna() & out.isna() & ~shared
-        choices = list(self.reps[by].dropna())
-        return self.fallback(at, values, out, absent, f"no rep with this {by} in the reps table",
-                             f"the {by} of a rep in the reps table",
-                             lambda v: did_you_mean(v, choices))
-
-    def fallback(self, at: _At, values: pd.Series, out: pd.Series, absent: pd.Series, message: str,
-                 expected: str, suggest) -> tuple[pd.Series, pd.Series]:
-        """Apply `unmapped` to the values a lookup did not find: error, keep, drop or a constant."""
-        no_drop = pd.Series(False, index=values.index)
-        how = at.rule.unmapped
-        if how == "error":
-            self.report(at, values, absent, message, expected + " (or set unmapped)", suggest)
-            return out, no_drop
-        if how == "keep":
-            return out.where(~absent, values), no_drop
-        if how == "drop":
-            return out, absent
-        return out.where(~absent, how), no_drop
-
-    def dates(self, at: _At, values: pd.Series, kind: Kind) -> pd.Series:
-        """Dates parsed with the rule's formats (the first that fits), written as ISO 8601."""
-        formats = at.rule.date
-        codes, uniques = pd.factorize(values)
-        distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-        parsed = pd.to_datetime(distinct, format=formats[0], errors="coerce")
-        for fmt in formats[1:]:
-            parsed = parsed.fillna(pd.to_datetime(distinct, format=fmt, errors="coerce"))
-        out = "%Y-%m" if kind == Kind.period else "%Y-%m-%dT%H:%M:%S" if at.rule.has_time else "%Y-%m-%d"
-        iso = np.append(parsed.dt.strftime(out).to_numpy(dtype=object), None)[codes]
-        result = pd.Series(iso, index=values.index, dtype=object)
-        example = pd.Timestamp(2026, 3, 14, 14, 5)
-        self.report(at, values, values.notna() & result.isna(), "date does not match the format",
-                    " or ".join(f"{f} (such as {example.strftime(f)})" for f in formats))
-        return result
-
-    def numbers(self, at: _At, values: pd.Series) -> pd.Series:
-        """Numbers freed of currency signs and thousands separators, divided as the rule says."""
-        codes, uniques = pd.factorize(values)
-        text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-        text = text.str.replace(_CURRENCY, "", regex=True)
-        text = text.where(~text.str.match(_GROUPED), text.str.replace(",", "", regex=False))
-        number = pd.to_numeric(text, errors="coerce")
-        if at.rule.divide_by is not None:
-            number = (number / at.rule.divide_by).round(6)
-        formatted = np.append(_number_text(number).to_numpy(dtype=object), None)[codes]
-        result = pd.Series(formatted, index=values.index, dtype=object)
-        self.report(at, values, values.notna() & result.isna(), "not a number",
-                    "a number such as 12000, 12,000.00 or $12,000.00")
-        return result
-
-    def add_rows(self, frame: pd.DataFrame, src: pd.DataFrame, part: ActivitiesPart) -> pd.DataFrame:
-        """Rows of another type beside the rows that meet a condition, each after its source row."""
-        extra = []
-        for add in part.add_rows:
-            hit = _condition(src[add.when.column], add.when)
-            rows = frame[hit.to_numpy()].assign(type=add.type)
-            if "duration_minutes" in rows:
-                rows = rows.assign(duration_minutes=None)   # the time is counted once, on the call
-            if "activity_id" in rows:
-                rows = rows.assign(activity_id=rows["activity_id"].where(
-                    rows["activity_id"].isna(), rows["activity_id"] + f"-{add.type}"))
-            self.added[add.type] += len(rows)
-            extra.append(rows)
-        return pd.concat([frame, *extra]).sort_index(kind="stable")
-
-    # ------------------------------------------------------------------ derived stages
-    def derive_closed(self, opps: pd.DataFrame, history: pd.DataFrame | None,
-                      history_refused: bool) -> pd.DataFrame:
-        """Won deals take the won stage; lost ones with no stage the furthest in their history."""
-        derive = opps["_derive"].to_numpy(dtype=bool)
-        if not derive.any() or "status" not in opps or "stage" not in opps:
-            return opps
-        won, lost = (opps["status"] == "won").to_numpy(), (opps["status"] == "lost").to_numpy()
-        stage = opps["stage"].where(~(derive & won), self.p.won_stage)
-        order = {s: k for k, s in enumerate(self.p.stage_ids)}      # the won stage left out
-        furthest = pd.Series(dtype=object)
-        if history is not None and len(history):
-            k = history["stage"].map(order)
-            best = k.groupby(history["opportunity_id"]).max().dropna().astype(int)
-            furthest = best.map(dict(enumerate(self.p.stage_ids)))
-        empty = derive & lost & stage.isna().to_numpy()
-        stage = stage.where(~empty, opps["opportunity_id"].map(furthest))
-        still = empty & stage.isna().to_numpy()
-        if still.any() and not history_refused:
-            self.unstaged(opps[still])
-        return opps.assign(stage=stage)
-
-    def unstaged(self, opps: pd.DataFrame) -> None:
-        """Report lost opportunities whose furthest stage cannot be known."""
-        for _, row in opps.head(MAX_SHOWN).iterrows():     # problems only, a handful
-            self.problems.append(Problem(
-                file=row["_file"], row=int(row["_row"]), column="stage", value=row["opportunity_id"],
-                message="lost opportunity with no stage: its stage maps to empty and the stage "
-                        "history has no row for it",
-                expected="a stage in the map for this value, or stage history rows for the opportunity"))
-        if len(opps) > MAX_SHOWN:
-            self.problems.append(Problem(file=opps["_file"].iloc[MAX_SHOWN], column="stage",
-                                         message=f"... and {len(opps) - MAX_SHOWN:,} more such "
-                                                 "lost opportunities"))
-
-    # ------------------------------------------------------------------ problems
-    def report(self, at: _At, values: pd.Series, bad: pd.Series, message: str, expected: str,
-               suggest=None, column: str | None = None) -> None:
-        """One problem per distinct bad value: its first row, and how many rows have it."""
-        if not bad.any():
+    def _malformed(self, f: ExportFile, part: Part, rejects) -> None:
+        """Rows the CSV reader could not split: problems, unless a report footer the part skips."""
+        if not rejects:
             return
-        rows = pd.DataFrame({"value": values[bad].astype(str).to_numpy(), "row": values.index[bad.to_numpy()]})
-        seen = rows.groupby("value", sort=False)["row"].agg(["min", "size"])
-        for value, (first, n) in seen.head(MAX_SHOWN).iterrows():   # distinct bad values only
+        last_kept = self.b.scalar(f"SELECT count(*) FROM {f.view}")
+        rows = sorted(r.row for r in rejects if r.row is not None)
+        footer = part.skip_footer and rows and rows[0] > int(last_kept) + 1
+        if footer:
+            return
+        for r in rejects[:MAX_SHOWN]:
             self.problems.append(Problem(
-                file=at.file, row=int(first), column=column or at.column, value=value,
-                message=message + (f" ({n:,} rows; the first is shown)" if n > 1 else ""),
-                expected=expected, suggestion=suggest(value) if suggest else None))
-        if len(seen) > MAX_SHOWN:
-            self.problems.append(Problem(file=at.file, column=column or at.column,
-                                         message=f"... and {len(seen) - MAX_SHOWN:,} more distinct "
-                                                 "values with the same problem"))
+                file=f.name, row=r.row, value=r.text[:80],
+                message="a row that cannot be read: " + (
+                    "its number of values differs from the header's" if "columns" in r.kind
+                    else "a quote never closed" if r.kind == "unterminated_quote"
+                    else f"bytes not valid in {f.encoding} (set `encoding:` in the mapping's part)"
+                    if r.kind == "encoding" else r.message),
+                expected="one value per column (skip_footer: true ignores a report footer after the last row)"))
+        if len(rejects) > MAX_SHOWN:
+            self.problems.append(Problem(file=f.name, message=f"... and {len(rejects) - MAX_SHOWN:,} more such rows"))
 
+    def _source_problems(self, spec: FileSpec, index: int, part: Part, table: str, f: ExportFile,
+                         values: dict[str, Value], rejects) -> None:
+        """Values that cannot be read, maps without an entry (unmapped: error), ambiguous names,
+        parents not kept (orphans: error): one problem per distinct value, with its first row."""
+        live = "_skip IS NULL"
+        for target, v in values.items():
+            rule = part.columns[target]
+            for k, bad in enumerate(v.bad):
+                self._report_values(table, f, rejects, f"__bad_{target}_{k} AND {live}", f"__badv_{target}_{k}",
+                                    bad.column or v.source, bad.message, bad.expected)
+            if v.unmapped is not None and v.unmapped_policy == "error":
+                where = self.mapping.locate(spec.stem, index, "columns", target, "map")
+                choices = list(self.mapping.vocabulary(rule.map).map) if isinstance(rule.map, str) else list(rule.map or {})
+                self._report_values(table, f, rejects, f"__unm_{target} AND {live}", f"__raw_{target}", v.source,
+                                    "value not in the map", f"a key of the map at {where} (or set unmapped)",
+                                    choices)
+            if v.ambiguous is not None:
+                self._report_values(table, f, rejects, f"__amb_{target} AND {live}", f"__raw_{target}", v.source,
+                                    f"two or more reps have this {rule.rep_by.value if rule.rep_by else 'id'}",
+                                    "a name given to one rep only in the reps table, or rep_by: email")
+            if v.orphan is not None and rule.orphans == "error":
+                self._report_values(table, f, rejects, f"__orph_{target} AND {live}", f"__raw_{target}", v.source,
+                                    f"no kept {'opportunity' if target == 'opportunity_id' else 'rep'} with this id",
+                                    "an id of a row the import keeps (or orphans: drop / blank)")
 
-# --------------------------------------------------------------------------- helpers
+    def _report_values(self, table: str, f: ExportFile, rejects, where: str, value: str, column: str,
+                       message: str, expected: str, choices: list[str] | None = None) -> None:
+        rows = self.b.rows(f"SELECT {quote_ident(value)}, min(_i), count(*) FROM {table} WHERE {where} "
+                           f"GROUP BY 1 ORDER BY 2 LIMIT {MAX_SHOWN + 1}")
+        if not rows:
+            return
+        total = int(self.b.scalar(f"SELECT count(DISTINCT {quote_ident(value)}) FROM {table} WHERE {where}"))
+        numbers = file_rows(np.array([r[1] for r in rows], dtype=np.int64), rejects)
+        for (val, _, n), row in list(zip(rows, numbers))[:MAX_SHOWN]:
+            self.problems.append(Problem(
+                file=f.name, row=int(row), column=column, value=val,
+                message=message + (f" ({n:,} rows; the first is shown)" if n > 1 else ""), expected=expected,
+                suggestion=did_you_mean(val, choices) if choices and val is not None else None))
+        if total > MAX_SHOWN:
+            self.problems.append(Problem(file=f.name, column=column,
+                                         message=f"... and {total - MAX_SHOWN:,} more distinct values with the same problem"))
 
-def _header(path: Path, part: Part) -> list[str]:
-    """The header row, read as the part says (encoding, delimiter); a UTF-8 BOM is dropped."""
-    encoding = "utf-8-sig" if part.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else part.encoding
-    with open(path, newline="", encoding=encoding) as fh:
-        return next(csv.reader(fh, delimiter=part.delimiter), [])
+    # ------------------------------------------------------------------ lookups
+    def lookup_table(self, lk: Lookup, path: tuple, stem: str, index: int) -> str | None:
+        """A table (key, value) for a lookup: one row per key (the first, or as `pick` says)."""
+        key = (tuple(lk.files), tuple(lk.match), lk.take.model_dump_json(), tuple(c.model_dump_json() for c in lk.where),
+               tuple(lk.deleted or ()), lk.pick.model_dump_json() if lk.pick else "")
+        if key in self._lookups:
+            return self._lookups[key]
+        paths = self.exports.match(lk.files)
+        if not paths:
+            self.problems.append(Problem(file=", ".join(lk.files), message=f"no file in {self.source} matches",
+                                         expected=f"the file a lookup reads ({self.mapping.locate(stem, index)}); "
+                                                  f"the folder holds {self.exports.listing()}"))
+            self._lookups[key] = None
+            return None
+        selects = []
+        for path_ in paths:
+            f = self.exports.open(path_)
+            if f is None:
+                continue
+            c = PartSQL(self, stem, index, None, f, path)
+            match = c.col(lk.match, False, path + ("match",))
+            take = c.rule(lk.take, "lookup", Kind.text, path + ("take",), resolve_refs=False)
+            conds = [c.condition(w, path + ("where", j)) for j, w in enumerate(lk.where)]
+            for n in lk.deleted or ():
+                x = c.col([n], True, path + ("deleted",))
+                if not x.startswith("CAST(NULL"):
+                    conds.append(f"NOT coalesce(lower({x}) IN ('true', '1', 'yes', 't'), false)")
+            by = "CAST(NULL AS VARCHAR)"
+            if lk.pick is not None:
+                by = c.col(lk.pick.first_by or lk.pick.last_by, False, path + ("pick",))
+            selects.append(f"SELECT {match} AS key, {take.sql} AS value, {by} AS _o, s._i AS _i, "
+                           f"{len(selects)} AS _f FROM {self.b.numbered(f.view)} AS s {' '.join(c.joins)} "
+                           f"WHERE {match} IS NOT NULL" + "".join(f" AND {x}" for x in conds))
+        if not selects:
+            self._lookups[key] = None
+            return None
+        name = f"lk_{len(self._lookups)}"
+        desc = lk.pick is not None and lk.pick.last_by is not None
+        self.b.table(name, f"SELECT key, value FROM (SELECT key, value, row_number() OVER (PARTITION BY key ORDER BY "
+                           f"_o {'DESC' if desc else 'ASC'} NULLS LAST, _f, _i) AS k FROM ({' UNION ALL '.join(selects)})) "
+                           f"WHERE k = 1")
+        self._lookups[key] = name
+        return name
 
+    # ------------------------------------------------------------------ tables
+    def union(self, spec: FileSpec, tables: list[str]) -> None:
+        """imp_<stem>: the kept rows of every part, in order; added activity rows beside their source."""
+        columns = [c.name for c in spec.columns if any(c.name in v for _, v, _ in self._parts_meta[spec.stem])]
+        selects = []
+        for k, (table, values, adds) in enumerate(self._parts_meta[spec.stem]):
+            cols = [quote_ident(c) if c in values else f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in columns]
+            base = f"FROM {table} WHERE _skip IS NULL AND _drop IS NULL"
+            selects.append(f"SELECT _file, _i, {k} AS _part, 0 AS _add, {', '.join(cols)} {base}")
+            for j, (kind, _) in enumerate(adds):
+                extra = []
+                for c in columns:
+                    if c == "type":
+                        extra.append(f"{quote_text(kind)} AS type")
+                    elif c == "duration_minutes":
+                        extra.append("CAST(NULL AS VARCHAR) AS duration_minutes")   # talk time counts once
+                    elif c == "activity_id":
+                        extra.append(f"activity_id || {quote_text('-' + kind)} AS activity_id")
+                    else:
+                        extra.append(quote_ident(c) if c in values else f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}")
+                selects.append(f"SELECT _file, _i, {k} AS _part, {j + 1} AS _add, {', '.join(extra)} {base} AND __add_{j}")
+        self.b.table(f"imp_{spec.stem}", f"SELECT * FROM ({' UNION ALL '.join(selects)}) ORDER BY _part, _file, _i, _add")
+        self.built[spec.stem] = Built(f"imp_{spec.stem}", columns)
+        key = spec.key if spec.key in columns else None
+        if key:
+            self._dedupe(spec.stem, [key], "a second row with the same id")
 
-def _read_csv(path: Path, part: Part, columns: list[str], on_bad, threads: bool) -> pa.Table:
-    """Only `columns`, all as text; malformed rows go to `on_bad`."""
-    return pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(encoding=part.encoding, use_threads=threads, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=part.delimiter, newlines_in_values=True,
-                                         invalid_row_handler=on_bad),
-        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
-                                             include_columns=columns, strings_can_be_null=True,
-                                             quoted_strings_can_be_null=True, null_values=[""]))
+    def _dedupe(self, stem: str, keys: list[str], reason: str) -> None:
+        table = f"imp_{stem}"
+        cols = ", ".join(quote_ident(k) for k in keys)
+        n = int(self.b.scalar(f"SELECT count(*) - count(DISTINCT ({cols})) FROM {table} WHERE "
+                              + " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in keys)))
+        if n:
+            self.b.table(table, f"SELECT * FROM {table} QUALIFY row_number() OVER (PARTITION BY {cols} "
+                                f"ORDER BY _part, _file, _i, _add) = 1 OR ({' OR '.join(quote_ident(k) + ' IS NULL' for k in keys)}) "
+                                f"ORDER BY _part, _file, _i, _add")
+            self.report.table(stem).drop(reason, n)
 
+    def _after_reps(self, spec: FileSpec) -> None:
+        """The keys other tables find reps by: id, name and email (a name two reps share is ambiguous)."""
+        cols = self.built["reps"].columns
+        parts = ["SELECT 'id' AS kind, rep_id AS key, rep_id, role FROM imp_reps WHERE rep_id IS NOT NULL"]
+        if "name" in cols:
+            parts.append(f"SELECT 'name', {name_key('name')}, rep_id, role FROM imp_reps WHERE name IS NOT NULL")
+        if "email" in cols:
+            parts.append(f"SELECT 'email', {name_key('email')}, rep_id, role FROM imp_reps WHERE email IS NOT NULL")
+        self.b.table("rep_keys", f"SELECT kind, key, any_value(rep_id) AS rep_id, any_value(role) AS role, "
+                                 f"count(*) AS n FROM ({' UNION ALL '.join(parts)}) GROUP BY kind, key")
+        self.rep_keys = "rep_keys"
 
-def _text(arr: pa.ChunkedArray) -> np.ndarray:
-    """A column as stripped text, None where empty."""
-    arr = pc.utf8_trim_whitespace(arr)
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
-    return arr.to_numpy(zero_copy_only=False).astype(object)
+    def _after_opportunities(self, spec: FileSpec) -> None:
+        """Repairs (a close before creation); the keys of the kept opportunities."""
+        cols = self.built["opportunities"].columns
+        if "close_date" in cols:
+            n = int(self.b.scalar("SELECT count(*) FROM imp_opportunities WHERE close_date < created_date"))
+            if n:
+                self.b.execute("UPDATE imp_opportunities SET close_date = created_date WHERE close_date < created_date")
+                self.report.table("opportunities").repair("close date before creation: set to the creation date", n)
+        self.b.table("opp_keys", "SELECT DISTINCT opportunity_id FROM imp_opportunities WHERE opportunity_id IS NOT NULL")
+        self.opp_keys = "opp_keys"
 
+    def _after_stage_history(self, spec: FileSpec) -> None:
+        """Stage history a dataset can take: dated within the deal's life, the won stage last and
+        only for won deals; the furthest stage of lost deals derived where the mapping asks."""
+        if "opportunities" not in self.built:
+            return               # the opportunities could not be built: their problems say why
+        counts = self.report.table("stage_history")
+        won = quote_text(self.p.won_stage)
+        o = "imp_opportunities"
+        has_close = "close_date" in self.built["opportunities"].columns
+        close = "o.close_date" if has_close else "CAST(NULL AS VARCHAR)"
+        self.b.table("imp_stage_history", f"""
+            SELECT h.*, o.created_date AS __created, {close} AS __closed, o.status AS __status,
+                   min(CASE WHEN h.stage = {won} THEN h.entered_date END) OVER (PARTITION BY h.opportunity_id) AS __won_at
+            FROM imp_stage_history h JOIN {o} o USING (opportunity_id)""")
+        rules = [
+            ("a won stage in the history of a deal that is not won", f"stage = {won} AND __status != 'won'"),
+            ("dated after the deal closed", f"__status != 'open' AND __closed IS NOT NULL AND "
+                                            f"substr(entered_date, 1, 10) > substr(__closed, 1, 10)"),
+            (f"dated after the deal reached {self.p.won_stage}", f"stage != {won} AND entered_date > __won_at"),
+        ]
+        for reason, cond in rules:
+            n = int(self.b.scalar(f"SELECT count(*) FROM imp_stage_history WHERE {cond}"))
+            if n:
+                self.b.execute(f"DELETE FROM imp_stage_history WHERE {cond}")
+                counts.drop(reason, n)
+        n = int(self.b.scalar("SELECT count(*) FROM imp_stage_history WHERE substr(entered_date, 1, 10) < substr(__created, 1, 10)"))
+        if n:
+            self.b.execute("UPDATE imp_stage_history SET entered_date = __created "
+                           "WHERE substr(entered_date, 1, 10) < substr(__created, 1, 10)")
+            counts.repair("dated before the deal was created: set to the creation date", n)
+        self.b.table("imp_stage_history", "SELECT * EXCLUDE (__created, __closed, __status, __won_at) "
+                                          "FROM imp_stage_history ORDER BY _part, _file, _i, _add")
+        self._derive_closed()
 
-def _row_numbers(n: int, skipped: list[int]) -> np.ndarray:
-    """Row numbers as in the file (header is row 1) of the rows kept, around skipped ones."""
-    rows = np.arange(n) + 2
-    for number in skipped:                      # malformed rows only: few
-        rows[rows >= number] += 1
-    return rows
+    def _derive_closed(self) -> None:
+        """Won deals take the won stage; lost ones with no stage the furthest in their history."""
+        derive = any(r.derive_closed for p in self.mapping.opportunities for r in p.columns.values())
+        if not derive or "stage" not in self.built["opportunities"].columns:
+            return
+        order = " ".join(f"WHEN {quote_text(s)} THEN {i}" for i, s in enumerate(self.p.stage_ids))
+        names = " ".join(f"WHEN {i} THEN {quote_text(s)}" for i, s in enumerate(self.p.stage_ids))
+        won = quote_text(self.p.won_stage)
+        self.b.table("furthest", f"SELECT opportunity_id, CASE max(CASE stage {order} END) {names} END AS top "
+                                 f"FROM imp_stage_history GROUP BY 1")
+        self.b.execute(f"UPDATE imp_opportunities SET stage = {won} WHERE status = 'won'")
+        self.b.execute("UPDATE imp_opportunities SET stage = f.top FROM furthest f "
+                       "WHERE imp_opportunities.opportunity_id = f.opportunity_id "
+                       "AND imp_opportunities.status = 'lost' AND imp_opportunities.stage IS NULL")
+        n = int(self.b.scalar("SELECT count(*) FROM imp_opportunities WHERE status = 'lost' AND stage IS NULL"))
+        if n:
+            self.report.notes.append(f"{n:,} lost deals have no stage and no stage history: the stage they reached "
+                                     "is unknown (they count in win rates, not in stage conversions)")
 
+    def _after_activities(self, spec: FileSpec) -> None:
+        pass
 
-def _condition_columns(part: Part) -> list[str]:
-    """The source columns that decide which rows a part reads or adds."""
-    columns = [c.column for c in part.where]
-    if isinstance(part, ActivitiesPart):
-        columns += [a.when.column for a in part.add_rows]
-    return columns
+    def _after_goals(self, spec: FileSpec) -> None:
+        cols = self.built["goals"].columns
+        if all(c in cols for c in ("rep_id", "period", "metric")):
+            self._dedupe("goals", ["rep_id", "period", "metric"], "a second goal for the same rep, month and metric")
 
+    # ------------------------------------------------------------------ writing
+    def write(self, folder: Path) -> None:
+        for stem, built in self.built.items():
+            cols = ", ".join(quote_ident(c) for c in built.columns)
+            target = quote_text(str(folder / f"{stem}.csv"))
+            self.b.execute(f"COPY (SELECT {cols} FROM {built.table} ORDER BY _part, _file, _i, _add) TO {target} "
+                           f"(HEADER, DELIMITER ',', QUOTE '\"')")
 
-def _condition(values: pd.Series, cond: Condition) -> pd.Series:
-    """Rows whose value meets the condition (words matched whatever their case)."""
-    if cond.filled is not None:
-        return values.notna() == cond.filled
-    words = {w.casefold() for w in (cond.one_of if cond.one_of is not None else cond.none_of)}
-    hit = values.str.casefold().isin(words)
-    return hit if cond.one_of is not None else ~hit
-
-
-def _fill_template(template: str, src: pd.DataFrame) -> pd.Series:
-    """A template's text for every row; None where all of its columns are empty."""
-    out = pd.Series("", index=src.index, dtype=object)
-    for literal, field, _, _ in string.Formatter().parse(template):
-        out = out + literal
-        if field:
-            out = out + src[field].fillna("")
-    any_filled = src[template_columns(template)].notna().any(axis=1)
-    return out.str.strip().where(any_filled, None)
-
-
-def _per_distinct(values: pd.Series, fn) -> pd.Series:
-    """`fn` applied once per distinct non-empty value, spread back over the rows."""
-    codes, uniques = pd.factorize(values)
-    looked = np.array([fn(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(looked[codes], index=values.index, dtype=object)
-
-
-def _key(value: str) -> str:
-    """A name or email as matched: case and spacing ignored."""
-    return " ".join(str(value).casefold().split())
-
-
-def _normalise(values: pd.Series) -> pd.Series:
-    """`_key` of every value, computed once per distinct value."""
-    return _per_distinct(values, _key)
-
-
-def _blank_empty(values: pd.Series) -> pd.Series:
-    """Object text with None for missing and for empty strings (a value mapped to "")."""
-    values = values.astype(object)
-    return values.where(values.notna() & (values != ""), None)
-
-
-def _number_text(number: pd.Series) -> pd.Series:
-    """Numbers as text: 12000 rather than 12000.0; None where missing."""
-    integral = number.notna() & (number == number.round()) & (number.abs() < 1e15)
-    text = pd.Series(None, index=number.index, dtype=object)
-    text[integral] = number[integral].astype("int64").astype(str).astype(object)
-    fractional = number.notna() & ~integral
-    text[fractional] = number[fractional].astype(str).astype(object)
-    return text
+    def explain(self, problems: list[Problem]) -> list[Problem]:
+        """Problems of the result rewritten to name the export's file, row and column."""
+        out = []
+        for p in problems:
+            stem = p.file.rsplit(".", 1)[0]
+            built = self.built.get(stem)
+            if built is None or p.row is None or p.row < 2:
+                out.append(p)
+                continue
+            row = self.b.rows(f"SELECT _file, _i FROM (SELECT _file, _i, row_number() OVER "
+                              f"(ORDER BY _part, _file, _i, _add) AS r FROM {built.table}) WHERE r = {p.row - 1}")
+            if not row:
+                out.append(p)
+                continue
+            name, index = row[0]
+            f = self.files.get(name)
+            src_row = int(file_rows(np.array([index]), self.exports.rejects(f) if f else [])[0])
+            out.append(Problem(file=name, row=src_row, column=p.column, message=p.message, value=p.value,
+                               expected=(p.expected or "") + f" (imported into {stem}.csv, column {p.column})",
+                               suggestion=p.suggestion))
+        return out

@@ -1,31 +1,49 @@
-"""Import mappings: how a folder of CRM export files becomes a dataset folder.
+"""Import mappings: how a folder of CRM exports (or a warehouse schema) becomes a dataset.
 
-A mapping is a YAML file that ops writes once per CRM (see docs/import.md). It is
-parsed through engine.yamlspec.parse into the frozen models below, then checked against the
-data contract and, when one is given, the pipeline's vocabulary (stages, roles,
-activity types). Every problem is reported at once with file, line and key.
+A mapping is a YAML file, one per CRM export shape (see docs/import.md). It is parsed
+through engine.yamlspec into the frozen models below, checked against the data contract
+and the pipeline's vocabulary, and every problem is reported at once with file, line and
+key. An org's *overlay* (a small YAML) adds what no shipped mapping can know: which role
+names are which role, custom stages, call results, the pipeline, the time zone.
+
+The language, in short (docs/import.md has every key):
+
+- a table (`reps`, `opportunities`, `stage_history`, `activities`, `goals`) is made of
+  parts; a part reads the files matching `files` (names matched whatever their case and
+  underscores: `OpportunityHistory.csv` finds `opportunity_history.csv`);
+- each target column has a rule: a source (`column`, with alternatives; `value`;
+  `template`; `flags`; `flag`; `lookup` into another file by key; `first_of` several
+  rules), then steps (`when`, `take_first`, `map`/`patterns`, `unmapped`, `rep_by`,
+  `date`, `divide_by`, `default`);
+- conditions (`where`, `when`, `add_rows`) test a column: `one_of`, `none_of`, `filled`,
+  `prefix`, `matches` (a regular expression), combined with `any`, `all`, `not`;
+- rows pointing at a parent that is not kept (a deleted deal, a manager's task) follow
+  the `orphans` policy: dropped or blanked, and counted, not fatal.
 """
 from __future__ import annotations
 
+import re
 import string
 from datetime import datetime
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Iterator
+from typing import Annotated, Iterator, Literal, Union
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..catalog.specs import Pipeline
-from ..paths import shipped
-from ..yamlspec.spec import Spec, located_path, pydantic_problems
 from ..errors import MappingError, Problem, did_you_mean
+from ..paths import shipped
 from ..yamlspec.parse import Located, dotted, load_yaml, parse_yaml
+from ..yamlspec.spec import Spec, located_path, pydantic_problems
 from ..dataset.contract import FILES, STATUSES, FileSpec, Kind
 
 SHIPPED = shipped("mappings")
 UNMAPPED_KEYWORDS = ("error", "keep", "drop")
-REP_ID_COLUMNS = ("rep_id", "source_rep_id")
-_TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%p", "%X", "%c", "%T", "%R")
+REF_COLUMNS = {"rep_id": "rep", "source_rep_id": "rep", "opportunity_id": "opportunity"}
+_TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%p", "%X", "%c", "%T", "%R", "%s")
+DATE_KEYWORDS = ("auto", "iso", "epoch_ms", "epoch_s")
+SETTING = re.compile(r"^\$([a-z_][a-z0-9_]*)$")
 
 
 def _as_text(value: object) -> object:
@@ -34,7 +52,7 @@ def _as_text(value: object) -> object:
         raise ValueError("yes/no/true/false must be quoted here to be read as text")
     if isinstance(value, (int, float)):
         return str(value)
-    return value
+    return "" if value is None else value
 
 
 def _as_list(value: object) -> object:
@@ -42,67 +60,151 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, (str, dict)) else value
 
 
+def _as_rule(value: object) -> object:
+    """`Source Column` is short for `{column: Source Column}`."""
+    return {"column": value} if isinstance(value, (str, list)) else value
+
+
 def _as_rules(value: object) -> object:
-    """`target: Source Column` is short for `target: {column: Source Column}`."""
     if isinstance(value, dict):
-        return {k: {"column": v} if isinstance(v, str) else v for k, v in value.items()}
+        return {k: _as_rule(v) for k, v in value.items()}
     return value
 
 
 Text = Annotated[str, BeforeValidator(_as_text)]
 Name = Annotated[str, Field(min_length=1)]
+Names = Annotated[list[Name], BeforeValidator(_as_list), Field(min_length=1)]
+Texts = Annotated[list[Text], BeforeValidator(_as_list)]
 
 
 class RepBy(str, Enum):
     """The reps column a source value is matched against to find a rep id."""
 
+    id = "id"
     name = "name"
     email = "email"
 
 
-class Flags(Spec):
-    """Two yes/no source columns from which `status` follows (Salesforce: Won, Closed)."""
-
-    won: Name
-    closed: Name
-
-
 class Condition(Spec):
-    """A test on one source column: its value is one of, none of, or simply filled."""
+    """A test on one source column (or alternatives), or a combination of conditions."""
 
-    column: Name
-    one_of: list[Text] | None = None
-    none_of: list[Text] | None = None
+    column: Names | None = None
+    one_of: Texts | None = None
+    none_of: Texts | None = None
     filled: bool | None = None
+    prefix: Texts | None = None
+    matches: Name | None = None
+    any: list["Condition"] | None = None
+    all: list["Condition"] | None = None
+    not_: "Condition | None" = Field(None, alias="not")
+    optional: bool = False            # the column may be absent from the file: then it is empty
+
+    model_config = Spec.model_config | {"populate_by_name": True}
 
     @model_validator(mode="after")
     def _one_test(self):
-        given = [k for k in ("one_of", "none_of", "filled") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of one_of, none_of, filled")
+        tests = [k for k in ("one_of", "none_of", "filled", "prefix", "matches") if getattr(self, k) is not None]
+        groups = [k for k in ("any", "all", "not_") if getattr(self, k) is not None]
+        if groups:
+            if tests or self.column is not None or len(groups) > 1:
+                raise ValueError("give any, all or not alone")
+            return self
+        if self.column is None:
+            raise ValueError("a condition names a column (or is any, all or not)")
+        if len(tests) != 1:
+            raise ValueError("give exactly one of one_of, none_of, filled, prefix, matches")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as exc:
+                raise ValueError(f"matches is not a regular expression: {exc}") from exc
+        return self
+
+    def columns(self) -> list[list[str]]:
+        """Every column (with its alternatives) the condition reads."""
+        if self.column is not None:
+            return [self.column]
+        out = []
+        for c in (self.any or []) + (self.all or []) + ([self.not_] if self.not_ else []):
+            out += c.columns()
+        return out
+
+
+Conditions = Annotated[list[Condition], BeforeValidator(_as_list)]
+
+
+class Flags(Spec):
+    """Two yes/no source columns from which `status` follows (Salesforce: IsWon, IsClosed)."""
+
+    won: Names
+    closed: Names
+
+
+class Pick(Spec):
+    """Which row of a lookup when several match: the first or last by a column."""
+
+    first_by: Names | None = None
+    last_by: Names | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.first_by is None) == (self.last_by is None):
+            raise ValueError("give first_by or last_by")
         return self
 
 
-class Rule(Spec):
-    """How one target column is made: a source, then optional transformations."""
+class Lookup(Spec):
+    """A value from another file: the row whose `match` column equals this row's `on`."""
 
-    column: Name | None = None          # sources: exactly one of these four
+    files: Names
+    match: Names
+    on: Annotated["Rule", BeforeValidator(_as_rule)]
+    take: Annotated["Rule", BeforeValidator(_as_rule)]
+    where: Conditions = []
+    deleted: Names | None = None
+    pick: Pick | None = None
+
+
+Patterns = Annotated[dict[str, Text], Field(min_length=1)]
+
+
+class Rule(Spec):
+    """How one target column is made: a source, then optional steps."""
+
+    column: Names | None = None           # sources: exactly one of these seven
     template: Name | None = None
     value: Text | None = None
     flags: Flags | None = None
-    take_first: Name | None = None      # keep what comes before this separator ("123;456")
-    map: dict[str, Text] | None = None
-    unmapped: Text = "error"            # error | keep | drop | a constant
-    rep_by: RepBy | None = None
+    flag: Names | None = None
+    lookup: Lookup | None = None
+    first_of: Annotated[list[Annotated["Rule", BeforeValidator(_as_rule)]], Field(min_length=1)] | None = None
+    optional: bool = False                # the source columns may be absent: the value is then empty
+    when: Condition | None = None         # the value only where the condition holds, else empty
+    take_first: Name | None = None        # keep what comes before this separator ("123;456")
+    map: dict[str, Text] | Name | None = None    # a map, or the name of a vocabulary of the mapping
+    patterns: Patterns | None = None      # regular expression -> value, for values the map lacks
+    unmapped: Text = "error"              # error | keep | drop | a constant
+    if_empty: Literal["keep", "drop"] = "keep"   # a row whose value ends up empty: kept, or dropped
+    rep_by: RepBy | None = None           # rep columns: the rep found by id, name or email
+    rep_roles: Names | None = None        # rep columns: only reps of these roles
+    orphans: Literal["drop", "blank", "error"] | None = None   # reference columns: when no kept parent
     date: Annotated[list[Name], BeforeValidator(_as_list)] | None = None
-    divide_by: float | None = Field(None, gt=0)
+    divide_by: float | None = Field(None, gt=0, allow_inf_nan=False)
+    default: Text | None = None           # the value where the rule gives none
     derive_closed: bool = False
 
     @model_validator(mode="after")
     def _one_source(self):
-        given = [k for k in ("column", "template", "value", "flags") if getattr(self, k) is not None]
+        given = [k for k in ("column", "template", "value", "flags", "flag", "lookup", "first_of")
+                 if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one source: column, template, value or flags")
+            raise ValueError("give exactly one source: column, value, template, flags, flag, lookup or first_of")
+        if self.patterns is not None:
+            for regex in self.patterns:
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    raise ValueError(f"patterns: {regex!r} is not a regular expression: {exc}") from exc
         return self
 
     @field_validator("template")
@@ -110,6 +212,9 @@ class Rule(Spec):
     def _template_fields(cls, text: str) -> str:
         if not template_columns(text):
             raise ValueError('a template names source columns in braces: "{First Name} {Last Name}"')
+        for _, field, spec, conversion in string.Formatter().parse(text):
+            if field and (spec or conversion or not re.fullmatch(r"[^.\[\]{}!:]+", field)):
+                raise ValueError(f"{{{field}}}: a template names columns only (no format, no attribute)")
         return text
 
     @field_validator("date")
@@ -117,27 +222,46 @@ class Rule(Spec):
     def _formats(cls, formats: list[str]) -> list[str]:
         sample = datetime(2026, 3, 14, 14, 5, 9)
         for fmt in formats:
+            if fmt in DATE_KEYWORDS:
+                continue
+            if "%" not in fmt:
+                raise ValueError(f"{fmt!r} has no % directive: write a date format such as %m/%d/%Y, "
+                                 f"or one of {', '.join(DATE_KEYWORDS)}")
             try:
                 datetime.strptime(sample.strftime(fmt), fmt)
             except ValueError as exc:
                 raise ValueError(f"{fmt!r} is not a date format such as %m/%d/%Y") from exc
         return formats
 
-    @property
-    def sources(self) -> list[str]:
-        """The source columns this rule reads."""
+    def sources(self) -> list[list[str]]:
+        """The source columns (with alternatives) this rule reads from its own file."""
         if self.column is not None:
-            return [self.column]
-        if self.template is not None:
-            return template_columns(self.template)
-        if self.flags is not None:
-            return [self.flags.won, self.flags.closed]
-        return []
+            out = [self.column]
+        elif self.template is not None:
+            out = [[c] for c in template_columns(self.template)]
+        elif self.flags is not None:
+            out = [self.flags.won, self.flags.closed]
+        elif self.flag is not None:
+            out = [self.flag]
+        elif self.lookup is not None:
+            out = self.lookup.on.sources()
+        elif self.first_of is not None:
+            out = [c for r in self.first_of for c in r.sources()]
+        else:
+            out = []
+        if self.when is not None:
+            out += self.when.columns()
+        return out
 
     @property
     def has_time(self) -> bool:
         """Whether a date format carries a time of day (then the time is kept)."""
         return any(d in fmt for fmt in self.date or () for d in _TIME_DIRECTIVES)
+
+
+Lookup.model_rebuild()
+Condition.model_rebuild()
+Rule.model_rebuild()
 
 
 class AddRow(Spec):
@@ -150,46 +274,57 @@ class AddRow(Spec):
 class Part(Spec):
     """One or more source files that give rows of one target table."""
 
-    files: Annotated[list[Name], BeforeValidator(_as_list), Field(min_length=1)]
+    files: Names
+    only_without: Names | None = None     # skip this part when files of these names exist
     columns: Annotated[dict[str, Rule], BeforeValidator(_as_rules)]
-    where: Annotated[list[Condition], BeforeValidator(_as_list)] = []
+    fields: Annotated[dict[str, Rule], BeforeValidator(_as_rules)] = {}   # helper values for conditions
+    where: Conditions = []
+    deleted: Names | None = None          # yes/no columns: rows deleted in the CRM are left out
     optional: bool = False
     skip_footer: bool = False
     encoding: Name = "utf-8"
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
 
-    @field_validator("files")
+    @field_validator("files", "only_without")
     @classmethod
-    def _inside_source(cls, patterns: list[str]) -> list[str]:
-        for p in patterns:
-            if PurePosixPath(p).is_absolute() or ".." in PurePosixPath(p).parts:
-                raise ValueError(f"{p!r}: name files inside the export folder (no / or .. in front)")
+    def _inside_source(cls, patterns: list[str] | None) -> list[str] | None:
+        for p in patterns or ():
+            if PurePosixPath(p).is_absolute() or ".." in PurePosixPath(p).parts or "/" in p:
+                raise ValueError(f"{p!r}: name files inside the export folder (no / or ..)")
         return patterns
-
-    @property
-    def sources(self) -> list[str]:
-        """Every source column this part reads, each once."""
-        names = [s for rule in self.columns.values() for s in rule.sources]
-        return list(dict.fromkeys(names + [c.column for c in self.where]))
 
 
 class ActivitiesPart(Part):
     add_rows: Annotated[list[AddRow], BeforeValidator(_as_list)] = []
-
-    @property
-    def sources(self) -> list[str]:
-        """Every source column this part reads, the add_rows conditions' included."""
-        return list(dict.fromkeys(super().sources + [a.when.column for a in self.add_rows]))
 
 
 Parts = Annotated[list[Part], BeforeValidator(_as_list)]
 ActivitiesParts = Annotated[list[ActivitiesPart], BeforeValidator(_as_list)]
 
 
+class Vocabulary(Spec):
+    """Values of the CRM and the words they mean here: exact (any case) and by pattern."""
+
+    map: dict[str, Text] = {}
+    patterns: dict[str, Text] = {}
+
+    @field_validator("patterns")
+    @classmethod
+    def _regexes(cls, patterns: dict[str, str]) -> dict[str, str]:
+        for regex in patterns:
+            try:
+                re.compile(regex)
+            except re.error as exc:
+                raise ValueError(f"{regex!r} is not a regular expression: {exc}") from exc
+        return patterns
+
+
 class Mapping(Spec):
     """A whole mapping file: for each dataset table, the parts it is made from."""
 
     description: str = ""
+    settings: dict[str, Text] = {}            # $name in values and conditions; an overlay may set them
+    vocabularies: dict[str, Vocabulary] = {}  # named maps; an overlay adds to them
     reps: Parts
     opportunities: Parts
     stage_history: Parts = []
@@ -197,12 +332,17 @@ class Mapping(Spec):
     goals: Parts = []
 
     _doc: Located | None = PrivateAttr(None)
+    _overlay: str | None = PrivateAttr(None)
 
     def parts(self) -> Iterator[tuple[FileSpec, int, Part]]:
         """(table spec, index, part) in the order tables must be built."""
         for spec in FILES:
             for i, part in enumerate(getattr(self, spec.stem)):
                 yield spec, i, part
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.get("timezone", "UTC")
 
     def key(self, stem: str, index: int, *rest: str | int) -> tuple:
         """The YAML key path of a part (or of something inside it)."""
@@ -217,6 +357,14 @@ class Mapping(Spec):
             return dotted(path)
         return f"{self._doc.file}:{self._doc.line(path)} ({dotted(path)})"
 
+    def vocabulary(self, name: str) -> Vocabulary:
+        return self.vocabularies.get(name, Vocabulary())
+
+    def resolve(self, text: str) -> str:
+        """A `$setting` replaced by its value."""
+        m = SETTING.match(text)
+        return self.settings.get(m.group(1), text) if m else text
+
 
 def template_columns(text: str) -> list[str]:
     """The source columns named in braces in a template."""
@@ -228,25 +376,35 @@ def template_columns(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- loading
 
-def load_mapping(path: Path | str, pipeline: Pipeline | None = None) -> Mapping:
-    """Parse and check a mapping file; raise MappingError listing every problem."""
+def load_mapping(path: Path | str, pipeline: Pipeline | None = None, overlay: Path | str | None = None) -> Mapping:
+    """Parse and check a mapping file (and an org overlay over it); MappingError lists every problem."""
     path = Path(path)
     doc, problems = load_yaml(path, path.name)
-    return _build(doc, problems, pipeline)
+    over = None
+    if overlay is not None:
+        over, more = load_yaml(Path(overlay), Path(overlay).name)
+        problems = problems + more
+    return _build(doc, problems, pipeline, over)
 
 
-def parse_mapping(text: str, name: str = "mapping.yaml", pipeline: Pipeline | None = None) -> Mapping:
+def parse_mapping(text: str, name: str = "mapping.yaml", pipeline: Pipeline | None = None,
+                  overlay: str | None = None, overlay_name: str = "overlay.yaml") -> Mapping:
     """Parse and check mapping YAML given as text (`name` is used in messages)."""
     doc, problems = parse_yaml(text, name)
-    return _build(doc, problems, pipeline)
+    over = None
+    if overlay is not None:
+        over, more = parse_yaml(overlay, overlay_name)
+        problems = problems + more
+    return _build(doc, problems, pipeline, over)
 
 
 def shipped_mappings() -> dict[str, Path]:
-    """The mappings shipped with fairway, by name (`salesforce`, `hubspot`)."""
+    """The mappings shipped with fairway, by name (`salesforce`, `hubspot`, ...)."""
     return {p.stem: p for p in sorted(SHIPPED.glob("*.yaml"))}
 
 
-def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | None) -> Mapping:
+def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | None,
+           overlay: Located | None = None) -> Mapping:
     if doc is None or problems:
         raise MappingError(problems)
     if not isinstance(doc.data, dict):
@@ -258,10 +416,71 @@ def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | No
     except ValidationError as exc:
         raise MappingError(pydantic_problems(exc, doc, Mapping)) from None
     mapping._doc = doc
+    if overlay is not None:
+        mapping = apply_overlay(mapping, overlay)
     problems = list(_Check(mapping, doc, pipeline).problems())
     if problems:
         raise MappingError(problems)
     return mapping
+
+
+OVERLAY_HELP = ("an overlay holds settings of the mapping (timezone, pipeline, ...) and its vocabularies "
+                "(roles, stages, call_results, ...) as value: word")
+
+
+def apply_overlay(mapping: Mapping, overlay: Located) -> Mapping:
+    """The mapping with an org's overlay: settings replaced, vocabularies extended (the overlay wins).
+
+    In a vocabulary, `none` (or an empty value) means "nothing": a role name that is no
+    rep, a call result that is no connect.
+    """
+    problems: list[Problem] = []
+    data = overlay.data if overlay.data is not None else {}
+    if not isinstance(data, dict):
+        raise MappingError([overlay.problem((), "an overlay is a mapping of keys", expected=OVERLAY_HELP)])
+    settings = dict(mapping.settings)
+    vocab = {k: v for k, v in mapping.vocabularies.items()}
+    known = sorted(set(settings) | set(vocab) | {"timezone"})
+    for key, value in data.items():
+        if key in vocab and isinstance(value, dict):
+            entries = value.get("map", value) if set(value) <= {"map", "patterns"} else value
+            patterns = value.get("patterns", {}) if set(value) <= {"map", "patterns"} else {}
+            bad = [k for k, v in {**entries, **patterns}.items() if not isinstance(v, (str, int, float)) and v is not None]
+            for k in bad:
+                problems.append(overlay.problem((key, k), "a word is expected here", value=None))
+            words = {str(k): _word(v) for k, v in entries.items()}
+            pats = {str(k): _word(v) for k, v in patterns.items()}
+            for regex in pats:
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    problems.append(overlay.problem((key, "patterns", regex), f"not a regular expression: {exc}"))
+            base = vocab[key]
+            folded = {k.casefold() for k in words}
+            merged = {k: v for k, v in base.map.items() if k.casefold() not in folded} | words
+            vocab[key] = Vocabulary(map=merged, patterns={**pats, **base.patterns})
+        elif key in settings or key == "timezone":
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                problems.append(overlay.problem((key,), "a setting takes one value", expected="text"))
+                continue
+            settings[key] = str(value)
+        else:
+            problems.append(overlay.problem((key,), "not a setting or vocabulary of this mapping", value=key,
+                                            expected="one of " + ", ".join(known),
+                                            suggestion=did_you_mean(key, known)))
+    if problems:
+        raise MappingError(problems)
+    out = mapping.model_copy(update={"settings": settings, "vocabularies": vocab})
+    out._doc = mapping._doc
+    out._overlay = overlay.file
+    return out
+
+
+def _word(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "" if text.strip().lower() == "none" else text
 
 
 class _Check:
@@ -277,12 +496,17 @@ class _Check:
         return self.doc.problem(located_path(self.doc.data, path), message, **kw)
 
     def problems(self) -> Iterator[Problem]:
+        for name, voc in self.m.vocabularies.items():
+            path = ("vocabularies", name)
+            for key in voc.map:
+                if key.startswith("$"):
+                    yield self.problem(path + ("map", key), "a setting cannot be a map key", value=key)
         for spec, i, part in self.m.parts():
             columns = self.m.key(spec.stem, i, "columns")
             for col in spec.required_columns:
                 if col not in part.columns:
                     yield self.problem(columns, f"required column {col} is not mapped",
-                                           expected=f"a rule for every required column of {spec.stem}.csv")
+                                       expected=f"a rule for every required column of {spec.stem}.csv")
             for target, rule in part.columns.items():
                 yield from self.rule(spec, target, rule, columns + (target,))
             for j, add in enumerate(part.add_rows if isinstance(part, ActivitiesPart) else ()):
@@ -298,45 +522,64 @@ class _Check:
             path = self.m.key(stem, i, "columns", target)
             if rule.derive_closed and not self.m.stage_history:
                 yield self.problem(path + ("derive_closed",), "derive_closed reads the stage "
-                                       "history, but the mapping has no stage_history table")
+                                   "history, but the mapping has no stage_history table")
             if rule.rep_by == RepBy.email and not emails:
                 yield self.problem(path + ("rep_by",), "rep_by: email, but the reps table "
-                                       "maps no email column")
+                                   "maps no email column")
 
     def rule(self, spec: FileSpec, target: str, rule: Rule, path: tuple) -> Iterator[Problem]:
         col = spec.column(target)
         if col is None:
             names = [c.name for c in spec.columns]
             yield self.problem(path, f"not a column of {spec.stem}.csv", value=target,
-                                   expected="one of " + ", ".join(names),
-                                   suggestion=did_you_mean(target, names))
+                               expected="one of " + ", ".join(names),
+                               suggestion=did_you_mean(target, names))
             return
         yield from self.applies(rule, spec, col.kind, target, path)
-        if rule.map is not None:
+        if isinstance(rule.map, str):
+            if rule.map not in self.m.vocabularies:
+                yield self.problem(path + ("map",), "unknown vocabulary", value=rule.map,
+                                   expected="a vocabulary of the mapping: " + ", ".join(self.m.vocabularies),
+                                   suggestion=did_you_mean(rule.map, list(self.m.vocabularies)))
+            else:
+                voc = self.m.vocabularies[rule.map]
+                for key, word in {**voc.map, **voc.patterns}.items():
+                    yield from self.word(col.kind, word, ("vocabularies", rule.map, "map", key), empty_ok=True)
+        elif rule.map is not None:
             folded: dict[str, str] = {}
             for key, value in rule.map.items():
                 if key.casefold() in folded:
                     yield self.problem(path + ("map", key), "the same value twice (keys match "
-                                           "whatever their case)", value=key,
-                                           expected=f"once; see {folded[key.casefold()]!r}")
+                                       "whatever their case)", value=key,
+                                       expected=f"once; see {folded[key.casefold()]!r}")
                 folded[key.casefold()] = key
-                yield from self.word(col.kind, value, path + ("map", key), rule.derive_closed)
-        if rule.value is not None:
+                yield from self.word(col.kind, value, path + ("map", key), empty_ok=True)
+        for key, value in (rule.patterns or {}).items():
+            yield from self.word(col.kind, value, path + ("patterns", key), empty_ok=True)
+        if rule.value is not None and not SETTING.match(rule.value):
             yield from self.word(col.kind, rule.value, path + ("value",))
         if rule.unmapped not in UNMAPPED_KEYWORDS:
             yield from self.word(col.kind, rule.unmapped, path + ("unmapped",))
+        for j, role in enumerate(rule.rep_roles or ()):
+            yield from self.word(Kind.role, role, path + ("rep_roles", j))
 
     def applies(self, rule: Rule, spec: FileSpec, kind: Kind, target: str, path: tuple) -> Iterator[Problem]:
         """Keys that only make sense on some targets: (key, used, allowed here, where allowed)."""
+        mapped = rule.map is not None or rule.patterns is not None
         checks = (
             ("flags", rule.flags is not None, kind == Kind.status, "status"),
+            ("flag", rule.flag is not None, kind == Kind.flag, "yes/no columns (active)"),
             ("derive_closed", rule.derive_closed, spec.stem == "opportunities" and target == "stage",
              "the stage of opportunities"),
-            ("rep_by", rule.rep_by is not None, target in REP_ID_COLUMNS, "rep_id and source_rep_id"),
+            ("rep_by", rule.rep_by is not None, target in ("rep_id", "source_rep_id"), "rep_id and source_rep_id"),
+            ("rep_roles", rule.rep_roles is not None, target in ("rep_id", "source_rep_id"),
+             "rep_id and source_rep_id"),
+            ("orphans", rule.orphans is not None, target in REF_COLUMNS and spec.stem != "reps",
+             "rep_id, source_rep_id and opportunity_id of tables that refer to them"),
             ("date", rule.date is not None, kind in (Kind.date, Kind.period), "date and period columns"),
             ("divide_by", rule.divide_by is not None, kind == Kind.number, "number columns"),
-            ("unmapped", rule.unmapped != "error", rule.map is not None or rule.rep_by is not None,
-             "a rule with a map or rep_by"),
+            ("unmapped", rule.unmapped != "error", mapped or rule.rep_by is not None,
+             "a rule with a map, patterns or rep_by"),
         )
         for key, used, allowed, where in checks:
             if used and not allowed:
@@ -345,11 +588,11 @@ class _Check:
     def word(self, kind: Kind, value: str, path: tuple, empty_ok: bool = False) -> Iterator[Problem]:
         """A constant written for an enumerated column must be one of its words."""
         words = self.vocab.get(kind)
-        if words is None or value in words or (empty_ok and value == ""):
+        if words is None or value in words or (empty_ok and value == "") or SETTING.match(value or ""):
             return
         yield self.problem(path, f"unknown {kind.value.replace('_', ' ')}",
-                               value=value, suggestion=did_you_mean(value, words),
-                               expected="one of " + ", ".join(words) if len(words) <= 12 else None)
+                           value=value, suggestion=did_you_mean(value, words),
+                           expected="one of " + ", ".join(words) if len(words) <= 12 else None)
 
 
 def _vocabulary(p: Pipeline) -> dict[Kind, list[str]]:

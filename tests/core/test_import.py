@@ -19,11 +19,14 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "import"
 NANCY, JOSEPH = "0055g00000A1nOlAAB", "0055g00000B1jTeAAB"   # Salesforce user ids in the sample
 
 
+SAMPLE_OF = {"salesforce-report": "salesforce", "hubspot-export": "hubspot"}
+
+
 def run(tmp_path: Path, pipeline, name: str, source: Path | None = None):
-    """Import a sample with its shipped mapping; return the summary and the output tables."""
+    """Import a sample with its shipped mapping; return the report and the output tables."""
     out = tmp_path / "dataset"
     mapping = load_mapping(shipped_mappings()[name], pipeline)
-    summary = import_dataset(source or SAMPLES / name, mapping, out, pipeline)
+    summary = import_dataset(source or SAMPLES / SAMPLE_OF[name], mapping, out, pipeline)
     tables = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in out.glob("*.csv")}
     return summary, tables
 
@@ -53,10 +56,10 @@ def nothing_beside(out: Path) -> bool:
 # --------------------------------------------------------------------------- shipped mappings
 
 def test_salesforce_export_imports_into_a_valid_dataset(tmp_path, pipeline):
-    summary, t = run(tmp_path, pipeline, "salesforce")
+    summary, t = run(tmp_path, pipeline, "salesforce-report")
     ds = load_dataset(tmp_path / "dataset", pipeline)
-    assert summary["rows"] == ds.rows == {"reps": 6, "opportunities": 20, "stage_history": 75,
-                                          "activities": 104, "goals": 6}
+    assert summary.summary()["rows"] == ds.rows == {"reps": 6, "opportunities": 20, "stage_history": 75,
+                                                    "activities": 104, "goals": 6}
     won = by_id(t["opportunities"], "opportunity_id", "0065g00000Op00XAAR")
     assert (won.status, won.stage) == ("won", "won")            # Won=1, Closed=1; Closed Won
     assert won.amount == "12000"                                 # "$12,000.00"
@@ -67,7 +70,7 @@ def test_salesforce_export_imports_into_a_valid_dataset(tmp_path, pipeline):
 
 
 def test_salesforce_lost_deals_take_the_furthest_stage_of_their_history(tmp_path, pipeline):
-    _, t = run(tmp_path, pipeline, "salesforce")
+    _, t = run(tmp_path, pipeline, "salesforce-report")
     opps, history = t["opportunities"], t["stage_history"]
     lost = opps[opps["status"] == "lost"]
     order = {s: i for i, s in enumerate(pipeline.all_stages)}
@@ -78,7 +81,7 @@ def test_salesforce_lost_deals_take_the_furthest_stage_of_their_history(tmp_path
 
 
 def test_salesforce_calls_connect_and_durations(tmp_path, pipeline):
-    summary, t = run(tmp_path, pipeline, "salesforce")
+    summary, t = run(tmp_path, pipeline, "salesforce-report")
     acts = t["activities"]
     call = by_id(acts, "activity_id", "00T5g00000Ac000AAB")       # Call Result: Connected, 140 s
     connect = by_id(acts, "activity_id", "00T5g00000Ac000AAB-connect")
@@ -88,16 +91,16 @@ def test_salesforce_calls_connect_and_durations(tmp_path, pipeline):
     assert acts.index[acts["activity_id"] == connect.activity_id][0] == \
         acts.index[acts["activity_id"] == call.activity_id][0] + 1   # right beside its call
     assert "00T5g00000Ac001AAB-connect" not in set(acts["activity_id"])   # Left Voicemail
-    assert summary["added"] == {"connect": 30, "meeting_scheduled": 6}
-    assert summary["left_out"]["activities"] == 2                 # Type "Other"
+    assert summary.added == {"connect": 30, "meeting_scheduled": 6}
+    assert summary.tables["activities"].dropped == {"left out by where": 2}     # Type "Other"
     goal = by_id(t["goals"], "rep_id", NANCY)
     assert (goal.period, goal.metric, goal.target) == ("2026-03", "revenue", "40000")
 
 
 def test_hubspot_export_imports_into_a_valid_dataset(tmp_path, pipeline):
-    summary, t = run(tmp_path, pipeline, "hubspot")
+    summary, t = run(tmp_path, pipeline, "hubspot-export")
     ds = load_dataset(tmp_path / "dataset", pipeline)
-    assert ds.n_reps == 6 and summary["rows"]["opportunities"] == 20
+    assert ds.n_reps == 6 and summary.tables["opportunities"].kept == 20
     nancy = "nancy.olson@acme.example"
     assert by_id(t["reps"], "rep_id", nancy)["name"] == "Nancy Olson"       # from a template
     won = by_id(t["opportunities"], "opportunity_id", "18345600100")         # closedwon
@@ -112,7 +115,7 @@ def test_hubspot_export_imports_into_a_valid_dataset(tmp_path, pipeline):
     assert "40021001-connect" not in set(acts["activity_id"])      # Left voicemail
     first_of_two = by_id(acts, "activity_id", "40021045")         # "18345600100;18345600117"
     assert first_of_two.opportunity_id == "18345600100"
-    assert summary["added"]["connect"] == 30 and summary["added"]["meeting_held"] > 0
+    assert summary.added["connect"] == 30 and summary.added["meeting_held"] > 0
     assert set(t["stage_history"]["stage"]) <= set(pipeline.all_stages)
 
 
@@ -130,11 +133,11 @@ def test_a_broken_export_is_refused_with_every_problem_located(tmp_path, pipelin
     edit_csv(src / "activities.csv", lambda rows: rows[0].__setitem__(rows[0].index("Call Result"), "Call Outcome"))
     out = tmp_path / "dataset"
     with pytest.raises(MappingError) as err:
-        import_dataset(src, load_mapping(shipped_mappings()["salesforce"], pipeline), out, pipeline)
+        import_dataset(src, load_mapping(shipped_mappings()["salesforce-report"], pipeline), out, pipeline)
     problems = {(p.file, p.row, p.column): p for p in err.value.problems}
     stage = problems[("opportunities.csv", 3, "Stage")]
     assert (stage.value, stage.suggestion) == ("Needs Analysys", "Needs Analysis")
-    assert "salesforce.yaml:" in stage.expected and "opportunities.columns.stage.map" in stage.expected
+    assert "salesforce-report.yaml:" in stage.expected and "opportunities.columns.stage.map" in stage.expected
     date = problems[("opportunities.csv", 5, "Close Date")]
     assert date.value == "2026-03-23" and "%m/%d/%Y" in date.expected
     missing = problems[("activities.csv", 1, "Call Result")]
@@ -148,25 +151,26 @@ def test_a_broken_export_is_refused_with_every_problem_located(tmp_path, pipelin
 def test_a_missing_export_file_and_a_footer_not_declared(tmp_path, pipeline):
     src = copy_sample(tmp_path, "salesforce")
     (src / "opportunity_history.csv").unlink()
-    text = shipped_mappings()["salesforce"].read_text().replace(
+    text = shipped_mappings()["salesforce-report"].read_text().replace(
         "files: activities*.csv\n  skip_footer: true", "files: activities*.csv")
     with pytest.raises(MappingError) as err:
-        import_dataset(src, parse_mapping(text, "salesforce.yaml", pipeline), tmp_path / "out", pipeline)
+        import_dataset(src, parse_mapping(text, "salesforce-report.yaml", pipeline), tmp_path / "out", pipeline)
     messages = [str(p) for p in err.value.problems]
     assert any(p.file == "opportunity_history*.csv" and "no file" in p.message for p in err.value.problems)
     footer = [p for p in err.value.problems if p.file == "activities.csv"]
     assert footer and footer[0].row == 72 and "skip_footer" in footer[0].expected, messages
 
 
-def test_the_contract_refuses_a_result_with_the_validators_error(tmp_path, pipeline):
-    text = shipped_mappings()["salesforce"].read_text().replace(
-        "    amount: Amount", "    amount: {value: '-5'}")
+def test_the_contract_refuses_a_result_naming_the_exports_rows(tmp_path, pipeline):
+    src = copy_sample(tmp_path, "salesforce")
+    edit_csv(src / "opportunities.csv", lambda rows: rows[3].__setitem__(rows[0].index("Amount"), "-$5.00"))
     out = tmp_path / "dataset"
     with pytest.raises(DatasetError) as err:
-        import_dataset(SAMPLES / "salesforce", parse_mapping(text, "m.yaml", pipeline), out, pipeline)
+        import_dataset(src, load_mapping(shipped_mappings()["salesforce-report"], pipeline), out, pipeline)
     assert not isinstance(err.value, MappingError)
-    assert {(p.file, p.column) for p in err.value.problems} == {("opportunities.csv", "amount")}
-    assert err.value.problems[0].message == "negative value"
+    [p] = err.value.problems
+    assert (p.file, p.row, p.column, p.message) == ("opportunities.csv", 4, "amount", "negative value")
+    assert "imported into opportunities.csv" in p.expected
     assert nothing_beside(out)
 
 
@@ -175,10 +179,10 @@ def test_out_must_be_new_or_empty(tmp_path, pipeline):
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     with pytest.raises(MappingError, match="not an empty folder"):
-        import_dataset(SAMPLES / "hubspot", load_mapping(shipped_mappings()["hubspot"], pipeline), out, pipeline)
+        import_dataset(SAMPLES / "hubspot", load_mapping(shipped_mappings()["hubspot-export"], pipeline), out, pipeline)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     (out / "keep.txt").unlink()
-    import_dataset(SAMPLES / "hubspot", load_mapping(shipped_mappings()["hubspot"], pipeline), out, pipeline)
+    import_dataset(SAMPLES / "hubspot", load_mapping(shipped_mappings()["hubspot-export"], pipeline), out, pipeline)
     assert (out / "reps.csv").is_file()
 
 
@@ -327,7 +331,7 @@ def test_mapping_targets_and_words_are_checked_against_contract_and_pipeline(pip
 
 
 def test_the_shipped_mappings_load(pipeline):
-    assert set(shipped_mappings()) >= {"salesforce", "hubspot"}
+    assert set(shipped_mappings()) >= {"salesforce-report", "hubspot-export"}
     for path in shipped_mappings().values():
         load_mapping(path, pipeline)
 
@@ -337,7 +341,7 @@ def test_the_shipped_mappings_load(pipeline):
 def test_cli_imports_and_refuses(tmp_path):
     runner = CliRunner()
     out = tmp_path / "dataset"
-    ok = runner.invoke(cli, ["import", str(SAMPLES / "hubspot"), "--mapping", "hubspot", "--out", str(out)])
+    ok = runner.invoke(cli, ["import", str(SAMPLES / "hubspot"), "--mapping", "hubspot-export", "--out", str(out)])
     assert ok.exit_code == 0, ok.output
     assert "valid" in ok.output and "added 30 connect rows" in ok.output
     assert runner.invoke(cli, ["validate", str(out)]).exit_code == 0
@@ -345,12 +349,12 @@ def test_cli_imports_and_refuses(tmp_path):
     src = copy_sample(tmp_path, "salesforce")
     edit_csv(src / "opportunities.csv", lambda rows: rows[2].__setitem__(rows[0].index("Stage"), "Needs Analysys"))
     bad_out = tmp_path / "refused"
-    refused = runner.invoke(cli, ["import", str(src), "--mapping", str(shipped_mappings()["salesforce"]),
+    refused = runner.invoke(cli, ["import", str(src), "--mapping", str(shipped_mappings()["salesforce-report"]),
                                   "--out", str(bad_out)])
     assert refused.exit_code == 1
     assert "opportunities.csv, row 3, column Stage" in refused.stderr
     assert "did you mean 'Needs Analysis'?" in refused.stderr
     assert nothing_beside(bad_out)
 
-    again = runner.invoke(cli, ["import", str(src), "--mapping", "salesforce", "--out", str(out)])
+    again = runner.invoke(cli, ["import", str(src), "--mapping", "salesforce-report", "--out", str(out)])
     assert again.exit_code == 2 and "not an empty folder" in again.stderr
