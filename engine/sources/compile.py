@@ -80,7 +80,6 @@ class PartSQL:
         self.path = path                 # the YAML key path of the part
         self.joins: list[str] = []
         self.fields: dict[str, str] = {}
-        self.reported: set = set()
 
     # ------------------------------------------------------------------ columns
     def col(self, names: list[str], optional: bool, path: tuple) -> str:
@@ -90,8 +89,8 @@ class PartSQL:
         actual = self.f.column(names)
         if actual is not None:
             return f"s.{quote_ident(actual)}"
-        if not optional and (self.f.name, tuple(names)) not in self.reported:
-            self.reported.add((self.f.name, tuple(names)))
+        if not optional and (self.f.name, tuple(names)) not in self.run.reported:
+            self.run.reported.add((self.f.name, tuple(names)))
             self.run.problems.append(Problem(
                 file=self.f.name, row=1, column=names[0], message="source column is missing",
                 expected="a column of the export's header row" + (f" (or one of {', '.join(names[1:])})"
@@ -107,6 +106,9 @@ class PartSQL:
             return "(" + " AND ".join(self.condition(x, path + ("all", i)) for i, x in enumerate(c.all)) + ")"
         if c.not_ is not None:
             return f"(NOT coalesce({self.condition(c.not_, path + ('not',))}, false))"
+        if c.present is not None:
+            has = self.f.column([self.m.resolve(n) for n in c.column]) is not None
+            return "true" if has == c.present else "false"
         x = self.col(c.column, c.optional, path)
         if c.filled is not None:
             return f"({x} IS {'NOT ' if c.filled else ''}NULL)"
@@ -114,6 +116,13 @@ class PartSQL:
             return f"coalesce(lower({x}) IN {words(self.m.resolve(v) for v in c.one_of)}, false)"
         if c.none_of is not None:
             return f"NOT coalesce(lower({x}) IN {words(self.m.resolve(v) for v in c.none_of)}, false)"
+        if c.same_as is not None:
+            other = self.col(c.same_as, c.optional, path + ("same_as",))
+            return f"coalesce({x} = {other}, false)"
+        if c.means is not None:
+            [(name, wanted)] = c.means.items()
+            voc = self.m.vocabulary(name)
+            return f"coalesce({self.translate(x, voc.map, voc.patterns)} IN {words(wanted)}, false)"
         if c.prefix is not None:
             return "coalesce(" + " OR ".join(f"starts_with(lower({x}), {lit(self.m.resolve(p).lower())})"
                                              for p in c.prefix) + ", false)"
@@ -134,7 +143,8 @@ class PartSQL:
             self._number(v, rule, path)
         if rule.default is not None:
             v.sql = f"coalesce({v.sql}, {lit(self.m.resolve(rule.default))})"
-        if resolve_refs and target in ("rep_id", "source_rep_id", "opportunity_id") and self.stem != "reps":
+        if resolve_refs and target in ("rep_id", "source_rep_id", "opportunity_id") and self.stem != "reps" \
+                and rule.first_of is None:        # (alternatives resolve themselves, each with its rep_roles)
             self._resolve(v, rule, target)
         if rule.if_empty == "drop":
             v.drops.append((f"({v.sql} IS NULL)", f"no {target}" + (f" ({v.source})" if v.source else "")))
@@ -175,7 +185,7 @@ class PartSQL:
             v.bad.append(self._flag_bad(x, rule.flag))
             return v
         if rule.lookup is not None:
-            return self._lookup(rule.lookup, target, kind, path + ("lookup",))
+            return self._lookup(rule.lookup, target, kind, path + ("lookup",), rule.optional)
         # first_of: the first alternative that gives a value (a rep: the first that is one)
         alts = [self.rule(r, target, kind, path + ("first_of", i)) for i, r in enumerate(rule.first_of)]
         out = Value(f"coalesce({', '.join(a.sql for a in alts)})", source=" or ".join(a.source for a in alts if a.source))
@@ -194,9 +204,9 @@ class PartSQL:
                    column=self.f.column(names) or names[0], message="not a yes/no value",
                    expected="1/0, true/false or yes/no")
 
-    def _lookup(self, lk: Lookup, target: str, kind: Kind, path: tuple) -> Value:
-        on = self.rule(lk.on, target, Kind.text, path + ("on",), resolve_refs=False)
-        table = self.run.lookup_table(lk, path, self.stem, self.index)
+    def _lookup(self, lk: Lookup, target: str, kind: Kind, path: tuple, optional: bool = False) -> Value:
+        on = self.rule(lk.by, target, Kind.text, path + ("by",), resolve_refs=False)
+        table = self.run.lookup_table(lk, path, self.stem, self.index, optional)
         if table is None:
             return Value("CAST(NULL AS VARCHAR)", source=on.source)
         alias = f"j{len(self.joins)}"
@@ -210,10 +220,7 @@ class PartSQL:
         else:
             entries, patterns = rule.map or {}, rule.patterns or {}
         x = v.sql
-        cases = "".join(f" WHEN {lit(k.strip().lower())} THEN {lit(val)}" for k, val in entries.items())
-        pats = "".join(f" WHEN regexp_matches({x}, {lit(k)}) THEN {lit(val)}" for k, val in patterns.items())
-        exact = f"(CASE lower({x}){cases} END)" if cases else "CAST(NULL AS VARCHAR)"
-        found = f"coalesce({exact}, CASE{pats} END)" if pats else exact
+        found = self.translate(x, entries, patterns)
         v.raw = x
         v.unmapped = f"({x} IS NOT NULL AND {found} IS NULL)"
         how = rule.unmapped
@@ -221,12 +228,20 @@ class PartSQL:
         mapped = f"nullif({found}, '')"
         if how == "keep":
             v.sql = f"(CASE WHEN {v.unmapped} THEN {x} ELSE {mapped} END)"
-        elif how in ("error", "drop"):
+        elif how in ("error", "drop", "blank"):
             v.sql = mapped
             if how == "drop":
                 v.drops.append((v.unmapped, "unmapped"))
         else:
             v.sql = f"(CASE WHEN {v.unmapped} THEN {lit(self.m.resolve(how))} ELSE {mapped} END)"
+
+    @staticmethod
+    def translate(x: str, entries: dict, patterns: dict) -> str:
+        """SQL: the word `x` maps to (exact, any case; else the first pattern that matches), or NULL."""
+        cases = "".join(f" WHEN {lit(k.strip().lower())} THEN {lit(val)}" for k, val in entries.items())
+        pats = "".join(f" WHEN regexp_matches({x}, {lit(k)}) THEN {lit(val)}" for k, val in patterns.items())
+        exact = f"(CASE lower({x}){cases} END)" if cases else "CAST(NULL AS VARCHAR)"
+        return f"coalesce({exact}, CASE{pats} END)" if pats else exact
 
     def _date(self, v: Value, rule: Rule, kind: Kind, path: tuple) -> None:
         x = v.sql
@@ -257,8 +272,11 @@ class PartSQL:
         parsed = f"coalesce({inst}, {', '.join(locals_)})" if locals_ else inst
         if kind == Kind.period:
             out = f"strftime({parsed}, '%Y-%m')"
-        elif rule.has_time:
+        elif rule.has_time and all(any(d in f for d in ("%H", "%I", "%T", "%R", "%X", "%c")) for f in formats):
             out = f"strftime({parsed}, '%Y-%m-%dT%H:%M:%S')"
+        elif rule.has_time:      # formats with and without a time: a date stays a date
+            out = (f"(CASE WHEN {parsed} = date_trunc('day', {parsed}) THEN strftime({parsed}, '%Y-%m-%d') "
+                   f"ELSE strftime({parsed}, '%Y-%m-%dT%H:%M:%S') END)")
         elif keywords:      # keep the time where the source has one
             out = (f"(CASE WHEN contains({x}, ':') OR regexp_full_match({x}, '-?[0-9]{{9,14}}') "
                    f"THEN strftime({parsed}, '%Y-%m-%dT%H:%M:%S') ELSE strftime({parsed}, '%Y-%m-%d') END)")

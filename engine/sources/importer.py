@@ -31,6 +31,7 @@ from ..dataset.validate import load_dataset
 from ..errors import DatasetError, MappingError, Problem, did_you_mean
 from .compile import Bad, PartSQL, Value, name_key
 from .exports import ExportFile, Exports
+from ..yamlspec.parse import dotted as dotted_key
 from .mapping import ActivitiesPart, Lookup, Mapping, Part, shipped_mappings
 from .report import ImportReport, TableCounts
 
@@ -125,9 +126,11 @@ class Run:
         self.built: dict[str, Built] = {}
         self.files: dict[str, ExportFile] = {}        # display name -> file (for provenance)
         self._lookups: dict[tuple, str | None] = {}
+        self.reported: set = set()                    # missing columns already reported
 
     # ------------------------------------------------------------------ the whole import
     def build(self) -> None:
+        self.detect()
         for spec in FILES:
             parts = getattr(self.mapping, spec.stem)
             if not parts:
@@ -144,12 +147,46 @@ class Run:
             counts.kept = int(self.b.scalar(f"SELECT count(*) FROM imp_{spec.stem}"))
         self.problems += self.exports.problems
 
+    def detect(self) -> None:
+        """Settings read from the export (the org's time zone, say), unless an overlay gave them."""
+        found = {}
+        for name, d in self.mapping.detect.items():
+            if name in self.mapping._overlaid:
+                continue
+            for path in self.exports.match(d.files):
+                f = self.exports.open(path)
+                column = f.column(d.column) if f is not None else None
+                if column is None:
+                    continue
+                value = self.b.scalar(f"SELECT {quote_ident(column)} FROM {f.view} WHERE {quote_ident(column)} "
+                                      f"IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+                if value is not None:
+                    found[name] = str(value)
+                    break
+        if found:
+            if "timezone" in found:
+                try:
+                    self.b.scalar(f"SELECT timezone({quote_text(found['timezone'])}, TIMESTAMPTZ '2026-01-01 00:00:00+00')")
+                except Exception:       # noqa: BLE001 - a zone the engine does not know is not used
+                    self.report.notes.append(f"time zone {found.pop('timezone')!r} of the export is unknown: dates are read in UTC")
+            settings = {**self.mapping.settings, **found}
+            mapping = self.mapping.model_copy(update={"settings": settings})
+            mapping._doc, mapping._overlay, mapping._overlaid = self.mapping._doc, self.mapping._overlay, self.mapping._overlaid
+            self.mapping = mapping
+            self.report.timezone = mapping.timezone
+            for name, value in found.items():
+                self.report.notes.append(f"{name} read from the export: {value} (an overlay can set it)")
+
     def part(self, spec: FileSpec, index: int, part: Part) -> list[str]:
         """The tables (one per file) of one part, each row with its reason to be left out."""
         where = self.mapping.locate(spec.stem, index, "files")
         if part.only_without and self.exports.match(part.only_without):
             self.report.skipped.append(f"{where}: {', '.join(part.files)} not read, as "
                                        f"{', '.join(p.name for p in self.exports.match(part.only_without))} is there")
+            return []
+        if part.requires and not self.exports.match(part.requires):
+            self.report.skipped.append(f"{where}: {', '.join(part.files)} not read, as no "
+                                       f"{', '.join(part.requires)} is there")
             return []
         paths = self.exports.match(part.files)
         if not paths:
@@ -221,7 +258,9 @@ class Run:
             if col is None:
                 continue
             values[target] = c.rule(rule, target, col.kind, path + ("columns", target))
-        name = f"p_{spec.stem}_{index}_{len(self.report.table(spec.stem).files)}"
+        label = dotted_key(self.mapping.key(spec.stem, index))
+        counts = self.report.table(spec.stem).part(label)
+        name = f"p_{spec.stem}_{index}_{len(counts.files)}"
         skip = "CASE " + "".join(f"WHEN {cond} THEN {quote_text(reason)} " for cond, reason in skips) + "END" \
             if skips else "CAST(NULL AS VARCHAR)"
         drops = []
@@ -256,7 +295,6 @@ class Run:
             self.problems.append(Problem(file=self.mapping.locate(spec.stem, index), message=
                                          f"the part cannot be run over {f.name}: {str(exc).splitlines()[0][:300]}"))
             return None
-        counts = self.report.table(spec.stem)
         counts.files.append(f.name)
         rejects = self.exports.rejects(f)
         self._malformed(f, part, rejects)
@@ -342,13 +380,16 @@ class Run:
                                          message=f"... and {total - MAX_SHOWN:,} more distinct values with the same problem"))
 
     # ------------------------------------------------------------------ lookups
-    def lookup_table(self, lk: Lookup, path: tuple, stem: str, index: int) -> str | None:
+    def lookup_table(self, lk: Lookup, path: tuple, stem: str, index: int, optional: bool = False) -> str | None:
         """A table (key, value) for a lookup: one row per key (the first, or as `pick` says)."""
         key = (tuple(lk.files), tuple(lk.match), lk.take.model_dump_json(), tuple(c.model_dump_json() for c in lk.where),
                tuple(lk.deleted or ()), lk.pick.model_dump_json() if lk.pick else "")
         if key in self._lookups:
             return self._lookups[key]
         paths = self.exports.match(lk.files)
+        if not paths and optional:
+            self._lookups[key] = None
+            return None
         if not paths:
             self.problems.append(Problem(file=", ".join(lk.files), message=f"no file in {self.source} matches",
                                          expected=f"the file a lookup reads ({self.mapping.locate(stem, index)}); "

@@ -39,7 +39,7 @@ from ..yamlspec.spec import Spec, located_path, pydantic_problems
 from ..dataset.contract import FILES, STATUSES, FileSpec, Kind
 
 SHIPPED = shipped("mappings")
-UNMAPPED_KEYWORDS = ("error", "keep", "drop")
+UNMAPPED_KEYWORDS = ("error", "keep", "drop", "blank")
 REF_COLUMNS = {"rep_id": "rep", "source_rep_id": "rep", "opportunity_id": "opportunity"}
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%p", "%X", "%c", "%T", "%R", "%s")
 DATE_KEYWORDS = ("auto", "iso", "epoch_ms", "epoch_s")
@@ -94,6 +94,9 @@ class Condition(Spec):
     filled: bool | None = None
     prefix: Texts | None = None
     matches: Name | None = None
+    same_as: Names | None = None      # the value equals the other column's (OwnerId = CreatedById)
+    present: bool | None = None       # the file has the column (or one of its alternatives) at all
+    means: dict[str, Texts] | None = None   # {vocabulary: [words]}: the value maps to one of the words
     any: list["Condition"] | None = None
     all: list["Condition"] | None = None
     not_: "Condition | None" = Field(None, alias="not")
@@ -103,7 +106,8 @@ class Condition(Spec):
 
     @model_validator(mode="after")
     def _one_test(self):
-        tests = [k for k in ("one_of", "none_of", "filled", "prefix", "matches") if getattr(self, k) is not None]
+        tests = [k for k in ("one_of", "none_of", "filled", "prefix", "matches", "same_as", "means", "present")
+                 if getattr(self, k) is not None]
         groups = [k for k in ("any", "all", "not_") if getattr(self, k) is not None]
         if groups:
             if tests or self.column is not None or len(groups) > 1:
@@ -112,7 +116,9 @@ class Condition(Spec):
         if self.column is None:
             raise ValueError("a condition names a column (or is any, all or not)")
         if len(tests) != 1:
-            raise ValueError("give exactly one of one_of, none_of, filled, prefix, matches")
+            raise ValueError("give exactly one of one_of, none_of, filled, prefix, matches, same_as, means, present")
+        if self.means is not None and len(self.means) != 1:
+            raise ValueError("means names one vocabulary: {call_results: [connect]}")
         if self.matches is not None:
             try:
                 re.compile(self.matches)
@@ -123,7 +129,7 @@ class Condition(Spec):
     def columns(self) -> list[list[str]]:
         """Every column (with its alternatives) the condition reads."""
         if self.column is not None:
-            return [self.column]
+            return [self.column] + ([self.same_as] if self.same_as else [])
         out = []
         for c in (self.any or []) + (self.all or []) + ([self.not_] if self.not_ else []):
             out += c.columns()
@@ -154,11 +160,11 @@ class Pick(Spec):
 
 
 class Lookup(Spec):
-    """A value from another file: the row whose `match` column equals this row's `on`."""
+    """A value from another file: the row whose `match` column equals this row's `by` value."""
 
     files: Names
     match: Names
-    on: Annotated["Rule", BeforeValidator(_as_rule)]
+    by: Annotated["Rule", BeforeValidator(_as_rule)]
     take: Annotated["Rule", BeforeValidator(_as_rule)]
     where: Conditions = []
     deleted: Names | None = None
@@ -244,7 +250,7 @@ class Rule(Spec):
         elif self.flag is not None:
             out = [self.flag]
         elif self.lookup is not None:
-            out = self.lookup.on.sources()
+            out = self.lookup.by.sources()
         elif self.first_of is not None:
             out = [c for r in self.first_of for c in r.sources()]
         else:
@@ -276,6 +282,7 @@ class Part(Spec):
 
     files: Names
     only_without: Names | None = None     # skip this part when files of these names exist
+    requires: Names | None = None         # skip this part unless files of these names exist
     columns: Annotated[dict[str, Rule], BeforeValidator(_as_rules)]
     fields: Annotated[dict[str, Rule], BeforeValidator(_as_rules)] = {}   # helper values for conditions
     where: Conditions = []
@@ -285,7 +292,7 @@ class Part(Spec):
     encoding: Name = "utf-8"
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
 
-    @field_validator("files", "only_without")
+    @field_validator("files", "only_without", "requires")
     @classmethod
     def _inside_source(cls, patterns: list[str] | None) -> list[str] | None:
         for p in patterns or ():
@@ -319,11 +326,20 @@ class Vocabulary(Spec):
         return patterns
 
 
+class Detect(Spec):
+    """A setting read from the export when no overlay gives it: the most common value of a column."""
+
+    files: Names
+    column: Names
+
+
 class Mapping(Spec):
     """A whole mapping file: for each dataset table, the parts it is made from."""
 
     description: str = ""
+    vocabularies_from: Name | None = None     # a shipped mapping whose vocabularies this one starts from
     settings: dict[str, Text] = {}            # $name in values and conditions; an overlay may set them
+    detect: dict[str, Detect] = {}            # settings read from the export unless an overlay sets them
     vocabularies: dict[str, Vocabulary] = {}  # named maps; an overlay adds to them
     reps: Parts
     opportunities: Parts
@@ -333,6 +349,7 @@ class Mapping(Spec):
 
     _doc: Located | None = PrivateAttr(None)
     _overlay: str | None = PrivateAttr(None)
+    _overlaid: set = PrivateAttr(default_factory=set)     # settings an overlay gave
 
     def parts(self) -> Iterator[tuple[FileSpec, int, Part]]:
         """(table spec, index, part) in the order tables must be built."""
@@ -416,12 +433,35 @@ def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | No
     except ValidationError as exc:
         raise MappingError(pydantic_problems(exc, doc, Mapping)) from None
     mapping._doc = doc
+    if mapping.vocabularies_from is not None:
+        mapping = _inherit(mapping, doc)
     if overlay is not None:
         mapping = apply_overlay(mapping, overlay)
     problems = list(_Check(mapping, doc, pipeline).problems())
     if problems:
         raise MappingError(problems)
     return mapping
+
+
+def _inherit(mapping: Mapping, doc: Located) -> Mapping:
+    """The vocabularies of the shipped mapping named by `vocabularies_from`, under this one's own."""
+    shipped = shipped_mappings()
+    name = mapping.vocabularies_from
+    if name not in shipped:
+        raise MappingError([doc.problem(("vocabularies_from",), "no shipped mapping of this name", value=name,
+                                        expected="one of " + ", ".join(shipped),
+                                        suggestion=did_you_mean(name, list(shipped)))])
+    base = load_mapping(shipped[name])
+    vocab = dict(base.vocabularies)
+    for key, own in mapping.vocabularies.items():
+        if key in vocab:
+            folded = {k.casefold() for k in own.map}
+            own = Vocabulary(map={k: v for k, v in vocab[key].map.items() if k.casefold() not in folded} | own.map,
+                             patterns={**own.patterns, **vocab[key].patterns})
+        vocab[key] = own
+    out = mapping.model_copy(update={"vocabularies": vocab})
+    out._doc = mapping._doc
+    return out
 
 
 OVERLAY_HELP = ("an overlay holds settings of the mapping (timezone, pipeline, ...) and its vocabularies "
@@ -440,7 +480,7 @@ def apply_overlay(mapping: Mapping, overlay: Located) -> Mapping:
         raise MappingError([overlay.problem((), "an overlay is a mapping of keys", expected=OVERLAY_HELP)])
     settings = dict(mapping.settings)
     vocab = {k: v for k, v in mapping.vocabularies.items()}
-    known = sorted(set(settings) | set(vocab) | {"timezone"})
+    known = sorted(set(settings) | set(vocab) | set(mapping.detect) | {"timezone"})
     for key, value in data.items():
         if key in vocab and isinstance(value, dict):
             entries = value.get("map", value) if set(value) <= {"map", "patterns"} else value
@@ -459,7 +499,7 @@ def apply_overlay(mapping: Mapping, overlay: Located) -> Mapping:
             folded = {k.casefold() for k in words}
             merged = {k: v for k, v in base.map.items() if k.casefold() not in folded} | words
             vocab[key] = Vocabulary(map=merged, patterns={**pats, **base.patterns})
-        elif key in settings or key == "timezone":
+        elif key in settings or key in mapping.detect or key == "timezone":
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 problems.append(overlay.problem((key,), "a setting takes one value", expected="text"))
                 continue
@@ -473,6 +513,7 @@ def apply_overlay(mapping: Mapping, overlay: Located) -> Mapping:
     out = mapping.model_copy(update={"settings": settings, "vocabularies": vocab})
     out._doc = mapping._doc
     out._overlay = overlay.file
+    out._overlaid = {k for k in data if k not in vocab}
     return out
 
 

@@ -19,12 +19,47 @@ MAX_UNMAPPED = 25           # distinct unmapped values listed per column
 
 
 @dataclass
-class TableCounts:
-    read: int = 0                                   # rows of the export files read
-    kept: int = 0                                   # rows of the dataset table
-    dropped: Counter = field(default_factory=Counter)    # reason -> rows left out
-    repaired: Counter = field(default_factory=Counter)   # what was changed -> rows
+class PartCounts:
+    """One part of a mapping over its files: rows read, rows it gave, rows left out and why."""
+
+    label: str                                      # the part's key in the mapping: activities[1]
     files: list[str] = field(default_factory=list)
+    read: int = 0
+    dropped: Counter = field(default_factory=Counter)
+
+    @property
+    def kept(self) -> int:
+        return self.read - sum(self.dropped.values())
+
+    def drop(self, reason: str, n: int) -> None:
+        self.dropped[reason] += n
+
+    def to_dict(self) -> dict:
+        return {"part": self.label, "files": list(self.files), "read": self.read, "kept": self.kept,
+                "dropped": dict(self.dropped.most_common())}
+
+
+@dataclass
+class TableCounts:
+    kept: int = 0                                   # rows of the dataset table
+    parts: list[PartCounts] = field(default_factory=list)
+    dropped: Counter = field(default_factory=Counter)    # left out once the parts are joined (duplicates...)
+    repaired: Counter = field(default_factory=Counter)   # what was changed -> rows
+
+    def part(self, label: str) -> PartCounts:
+        for p in self.parts:
+            if p.label == label:
+                return p
+        self.parts.append(PartCounts(label))
+        return self.parts[-1]
+
+    @property
+    def files(self) -> list[str]:
+        return list(dict.fromkeys(f for p in self.parts for f in p.files))
+
+    @property
+    def read(self) -> int:
+        return sum(p.read for p in self.parts)
 
     def drop(self, reason: str, n: int) -> None:
         self.dropped[reason] += n
@@ -33,7 +68,7 @@ class TableCounts:
         self.repaired[what] += n
 
     def to_dict(self) -> dict:
-        return {"files": list(self.files), "read": self.read, "kept": self.kept,
+        return {"kept": self.kept, "parts": [p.to_dict() for p in self.parts],
                 "dropped": dict(self.dropped.most_common()), "repaired": dict(self.repaired)}
 
 
@@ -138,13 +173,17 @@ class ImportReport:
         """The report as a person reads it."""
         s = self.summary()
         lines = []
-        lines.append("Tables (rows read from the exports -> rows kept):")
+        lines.append("Tables: rows read from the exports -> rows kept, by part of the mapping")
         for stem, c in self.tables.items():
-            lines.append(f"  {stem:<14} {c.read:>9,} -> {c.kept:>9,}   from {', '.join(c.files) or '-'}")
+            lines.append(f"  {stem}: {c.kept:,} rows")
+            for p in c.parts:
+                lines.append(f"    {p.label:<18} {p.read:>9,} -> {p.kept:>9,}  from {', '.join(p.files)}")
+                for reason, n in p.dropped.most_common():
+                    lines.append(f"    {'':<18} {n:>9,} left out: {reason}")
             for reason, n in c.dropped.most_common():
-                lines.append(f"  {'':<14} {n:>9,} left out: {reason}")
+                lines.append(f"    {'':<18} {n:>9,} left out: {reason}")
             for what, n in c.repaired.items():
-                lines.append(f"  {'':<14} {n:>9,} repaired: {what}")
+                lines.append(f"    {'':<18} {n:>9,} repaired: {what}")
         for kind, n in self.added.items():
             lines.append(f"  added {n:,} {kind} rows beside their source rows")
         for note in self.skipped:

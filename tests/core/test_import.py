@@ -59,7 +59,7 @@ def test_salesforce_export_imports_into_a_valid_dataset(tmp_path, pipeline):
     summary, t = run(tmp_path, pipeline, "salesforce-report")
     ds = load_dataset(tmp_path / "dataset", pipeline)
     assert summary.summary()["rows"] == ds.rows == {"reps": 6, "opportunities": 20, "stage_history": 75,
-                                                    "activities": 104, "goals": 6}
+                                                    "activities": 98, "goals": 6}
     won = by_id(t["opportunities"], "opportunity_id", "0065g00000Op00XAAR")
     assert (won.status, won.stage) == ("won", "won")            # Won=1, Closed=1; Closed Won
     assert won.amount == "12000"                                 # "$12,000.00"
@@ -91,8 +91,10 @@ def test_salesforce_calls_connect_and_durations(tmp_path, pipeline):
     assert acts.index[acts["activity_id"] == connect.activity_id][0] == \
         acts.index[acts["activity_id"] == call.activity_id][0] + 1   # right beside its call
     assert "00T5g00000Ac001AAB-connect" not in set(acts["activity_id"])   # Left Voicemail
-    assert summary.added == {"connect": 30, "meeting_scheduled": 6}
-    assert summary.tables["activities"].dropped == {"left out by where": 2}     # Type "Other"
+    assert summary.added == {"connect": 30}      # meetings scheduled come from events booked for others
+    tasks = summary.tables["activities"].parts[0]
+    assert (tasks.label, tasks.dropped) == ("activities[0]", {"left out by where": 12, "no type (Task Subtype or Type)": 2})
+    # 12 events are left to the meeting parts; 2 tasks of Type "Other" are no selling activity
     goal = by_id(t["goals"], "rep_id", NANCY)
     assert (goal.period, goal.metric, goal.target) == ("2026-03", "revenue", "40000")
 
@@ -128,9 +130,9 @@ def test_a_broken_export_is_refused_with_every_problem_located(tmp_path, pipelin
         stage, close = rows[0].index("Stage"), rows[0].index("Close Date")
         rows[2][stage] = "Needs Analysys"                        # row 3 of the file
         rows[4][close] = "2026-03-23"                            # row 5: ISO, not the US format
-        rows[0][rows[0].index("Amount")] = "Amount (USD)"  # the other columns still count
+        rows[0][rows[0].index("Opportunity Owner")] = "Opportunity Ownr"  # the other columns still count
     edit_csv(src / "opportunities.csv", break_opportunities)
-    edit_csv(src / "activities.csv", lambda rows: rows[0].__setitem__(rows[0].index("Call Result"), "Call Outcome"))
+    edit_csv(src / "activities.csv", lambda rows: rows[0].__setitem__(rows[0].index("Assigned"), "Assigned To"))
     out = tmp_path / "dataset"
     with pytest.raises(MappingError) as err:
         import_dataset(src, load_mapping(shipped_mappings()["salesforce-report"], pipeline), out, pipeline)
@@ -140,9 +142,9 @@ def test_a_broken_export_is_refused_with_every_problem_located(tmp_path, pipelin
     assert "salesforce-report.yaml:" in stage.expected and "opportunities.columns.stage.map" in stage.expected
     date = problems[("opportunities.csv", 5, "Close Date")]
     assert date.value == "2026-03-23" and "%m/%d/%Y" in date.expected
-    missing = problems[("activities.csv", 1, "Call Result")]
-    assert missing.message == "source column is missing" and missing.suggestion == "Call Outcome"
-    assert problems[("opportunities.csv", 1, "Amount")].suggestion == "Amount (USD)"
+    missing = problems[("activities.csv", 1, "Assigned")]
+    assert missing.message == "source column is missing" and missing.suggestion == "Assigned To"
+    assert problems[("opportunities.csv", 1, "Opportunity Owner")].suggestion == "Opportunity Ownr"
     assert len(err.value.problems) == 4
     assert "did you mean 'Needs Analysis'?" in str(err.value)
     assert nothing_beside(out)
@@ -150,13 +152,14 @@ def test_a_broken_export_is_refused_with_every_problem_located(tmp_path, pipelin
 
 def test_a_missing_export_file_and_a_footer_not_declared(tmp_path, pipeline):
     src = copy_sample(tmp_path, "salesforce")
-    (src / "opportunity_history.csv").unlink()
+    (src / "users.csv").unlink()
     text = shipped_mappings()["salesforce-report"].read_text().replace(
-        "files: activities*.csv\n  skip_footer: true", "files: activities*.csv")
+        "  - files: activities*\n    skip_footer: true\n    where:\n      - {column: Type, optional: true, none_of",
+        "  - files: activities*\n    where:\n      - {column: Type, optional: true, none_of")
     with pytest.raises(MappingError) as err:
         import_dataset(src, parse_mapping(text, "salesforce-report.yaml", pipeline), tmp_path / "out", pipeline)
     messages = [str(p) for p in err.value.problems]
-    assert any(p.file == "opportunity_history*.csv" and "no file" in p.message for p in err.value.problems)
+    assert any(p.file == "users" and "no file" in p.message for p in err.value.problems), messages
     footer = [p for p in err.value.problems if p.file == "activities.csv"]
     assert footer and footer[0].row == 72 and "skip_footer" in footer[0].expected, messages
 
