@@ -161,406 +161,88 @@ TAG = "a YAML tag fairway does not read"
 FINITE = "Input should be a finite number"
 
 
-# --------------------------------------------------------------------------- YAML: tags, aliases, shape
-
-@case("YAML tag")
-def tag_python_object(c: Cat):
-    line = c.replace(SKILLS, "skills:\n", "skills: !!python/object:os.system\n")
-    return [Expect(SKILLS, line, "skills", TAG), Expect(SKILLS, line, "skills", "!!python/object:os.system")]
-
-
-@case("YAML tag")
-def tag_python_apply(c: Cat):
-    line = c.replace(DEMO_FLOW, FIRST_SAYS, 'says: !!python/object/apply:os.system ["echo pwned"]')
-    return [Expect(DEMO_FLOW, line, "evidence[0].says", TAG)]
-
-
-@case("YAML tag")
-def tag_local(c: Cat):
-    line = c.replace(CLOSING, "title: Win rate below the team", "title: !shout Win rate below the team")
-    return [Expect(CLOSING, line, "performance[1].title", TAG), Expect(CLOSING, line, "", "'!shout'")]
-
-
-@case("YAML tag")
-def tag_binary(c: Cat):
-    line = c.replace(THRESHOLDS, "significance: 0.05", "significance: !!binary MC4wNQ==")
-    return [Expect(THRESHOLDS, line, "significance", TAG)]
-
-
-@case("YAML tag")
-def tag_wrong_type(c: Cat):
-    line = c.replace(PIPELINE, "activity_months: 1 ", "activity_months: !!int one ")
-    return [Expect(PIPELINE, line, "windows.activity_months", "not a valid whole number for !!int")]
-
-
-@case("YAML recursive alias")
-def recursive_alias_sequence(c: Cat):
-    line = c.replace(PROSPECTING, "masked_by: [low_call_volume, low_connect_rate]",
-                     "masked_by: &loop [low_call_volume, *loop]")
-    return [Expect(PROSPECTING, line, "behaviour[3].masked_by[1]", "a recursive alias: *loop is used inside &loop")]
-
-
-@case("YAML recursive alias")
-def recursive_alias_mapping(c: Cat):
-    c.replace(PIPELINE, "windows:\n", "windows: &w\n  again: *w\n")
-    return [Expect(PIPELINE, c.line(PIPELINE, "again: *w"), "windows.again", "a recursive alias")]
-
-
-@case("YAML alias bomb")
-def alias_bomb_thresholds(c: Cat):
-    start = c.append(THRESHOLDS, billion_laughs())
-    return [Expect(THRESHOLDS, start + 4, "lol4[", "more than 100,000 values once its aliases are expanded")]
-
-
-@case("YAML alias bomb")
-def alias_bomb_flow(c: Cat):
-    start = c.append(TALK_FLOW, billion_laughs(levels=12, width=8, prefix="ha"))
-    return [Expect(TALK_FLOW, start + 5, "ha5[", "more than 100,000 values")]
-
-
-@case("YAML aliases")
-def small_aliases_reach_the_schema(c: Cat):
-    start = c.append(SKILLS, "x: &x [[[[[[[[[[lol]]]]]]]]]]\ny: [" + ", ".join(["*x"] * 10) + "]\n")
-    return [Expect(SKILLS, start, "x", "unknown key"), Expect(SKILLS, start + 1, "y", "unknown key")]
-
-
-@case("YAML alias bomb")
-def alias_fanout(c: Cat):
-    big = "big: &big [" + ", ".join(str(i) for i in range(2000)) + "]\n"
-    start = c.append(ASSETS, big + "wide: [" + ", ".join(["*big"] * 60) + "]\n")
-    return [Expect(ASSETS, start + 1, "wide[", "more than 100,000 values")]
-
-
-@case("YAML aliases")
-def too_many_aliases(c: Cat):
-    start = c.append(ASSIGNMENTS, "x: &x 1\ny: [" + ", ".join(["*x"] * 101) + "]\n")
-    return [Expect(ASSIGNMENTS, start + 1, "y[100]", "more than 100 aliases in one document")]
-
-
-@case("YAML aliases")
-def undefined_alias(c: Cat):
-    line = c.replace(SKILLS, "    kind: skill\n", "    kind: *skill_kind\n")
-    return [Expect(SKILLS, line, "skills[0].kind", "the alias *skill_kind names no anchor defined before it")]
-
-
-@case("YAML aliases")
-def duplicate_anchor(c: Cat):
-    c.replace(PIPELINE, "- {id: discovery, title: Discovery}", "- &s {id: discovery, title: Discovery}")
-    line = c.replace(PIPELINE, "- {id: demo, title: Demo}", "- &s {id: demo, title: Demo}")
-    return [Expect(PIPELINE, line, "stages[1]", "the anchor &s is defined twice")]
-
-
-@case("YAML aliases")
-def merge_key(c: Cat):
-    line = c.replace(CLOSING, "  - id: revenue_below_plan\n", "  - <<: {roles: [isr]}\n    id: revenue_below_plan\n")
-    return [Expect(CLOSING, line, "performance[0]", "merge keys (<<) are not supported")]
-
-
-@case("YAML shape")
-def deep_nesting(c: Cat):
-    start = c.append(THRESHOLDS, "deep: " + "[" * 60 + "]" * 60 + "\n")
-    return [Expect(THRESHOLDS, start, "deep[0]", "nested deeper than 50 levels")]
-
-
-@case("YAML shape")
-def second_document(c: Cat):
-    start = c.append(ASSIGNMENTS, "---\nassignments: []\n")
-    return [Expect(ASSIGNMENTS, start, None, "a second YAML document (---) in the file")]
-
-
-@case("YAML shape")
-def file_is_a_list(c: Cat):
-    c.write(SKILLS, "- qualification\n- demo_delivery\n")
-    return [Expect(SKILLS, 1, None, "the file holds a list, not a mapping of keys")]
-
-
-@case("YAML shape")
-def flow_is_a_scalar(c: Cat):
-    c.write(DEMO_FLOW, "demo_dropoff\n")
-    return [Expect(DEMO_FLOW, 1, None, "the file holds a single value, not a mapping of keys"),
-            Absent("unknown question")]      # the tests answering its questions are not blamed
-
-
-@case("YAML syntax")
-def unclosed_bracket(c: Cat):
-    line = c.replace(THRESHOLDS, "min_gap: 0.15", "min_gap: [0.15")
-    return [Expect(THRESHOLDS, line + 3, None, "not valid YAML: did not find expected ',' or ']'")]
-
-
-@case("YAML syntax")
-def tab_indentation(c: Cat):
-    line = c.replace(SKILLS, "    kind: skill", "\tkind: skill")
-    return [Expect(SKILLS, line, None, "not valid YAML: found a tab character that violates indentation")]
-
-
-@case("YAML syntax")
-def control_character(c: Cat):
-    line = c.replace(ASSETS, "title: BANT in fifteen minutes", "title: BANT in\x00 fifteen minutes")
-    return [Expect(ASSETS, line, None, "not valid YAML: control characters are not allowed")]
-
-
-@case("YAML syntax")
-def not_utf8(c: Cat):
-    line = c.line(PROSPECTING, "title:")
-    raw = c.path(PROSPECTING).read_bytes().replace(b"title:", "title: caf\u00e9".encode("latin-1"), 1)
-    c.path(PROSPECTING).write_bytes(raw)
-    return [Expect(PROSPECTING, line, None, "not valid utf-8 text")]
-
-
-@case("YAML values")
-def impossible_date(c: Cat):
-    line = c.replace(SKILLS, "title: Qualification (budget, authority, need, timing)", "title: 2026-13-45")
-    return [Expect(SKILLS, line, "skills[0].title", "not a valid date: month must be in 1..12")]
-
-
-@case("YAML values")
-def huge_integer(c: Cat):
-    line = c.replace(PIPELINE, "activity_months: 1 ", "activity_months: " + "1" * 5000 + " ")
-    return [Expect(PIPELINE, line, "windows.activity_months", "not a valid whole number")]
-
-
-@case("YAML keys")
-def duplicate_key(c: Cat):
-    start = c.append(CALL_FLOW, "behaviour_gap: low_call_volume\n")
-    return [Expect(CALL_FLOW, start, "behaviour_gap", "duplicate key")]
-
-
-@case("YAML keys")
-def complex_key(c: Cat):
-    start = c.append(SKILLS, "? [a, b]\n: c\n")
-    return [Expect(SKILLS, start, None, "a key must be a plain word or number")]
-
-
-@case("YAML keys")
-def boolean_key(c: Cat):
-    start = c.append(THRESHOLDS, "yes: 1\n")
-    return [Expect(THRESHOLDS, start, None, "a key must be a plain word or number")]
-
-
-# --------------------------------------------------------------------------- files
-
-@case("file missing")
-def missing_pipeline(c: Cat):
-    c.remove(PIPELINE)
-    return [Expect(PIPELINE, None, None, "file is missing"), Absent("unknown role"), Absent("unknown metric")]
-
-
-@case("file missing")
-def missing_skills(c: Cat):
-    c.remove(SKILLS)
-    return [Expect(SKILLS, None, None, "file is missing"), Absent("unknown skill")]
-
-
-@case("file missing")
-def no_gap_files(c: Cat):
-    c.remove(CLOSING)
-    c.remove(PROSPECTING)
-    return [Expect("rules/gaps", None, None, "no gap files"),
-            Expect(DEMO_FLOW, 5, "behaviour_gap", "unknown behaviour gap")]
-
-
-@case("file missing")
-def no_learning_library(c: Cat):
-    c.remove("learning_library")
-    return [Expect("learning_library", None, None, "folder is missing")]
-
-
-@case("file empty")
-def empty_thresholds(c: Cat):
-    c.write(THRESHOLDS, "")
-    return [Expect(THRESHOLDS, 1, None, "file is empty")]
-
-
-@case("file empty")
-def comments_only_gap_file(c: Cat):
-    c.write(CLOSING, "# nothing here yet\n")
-    return [Expect(CLOSING, 1, None, "file is empty"), Absent("unknown behaviour gap")]
-
-
-@case("file not regular")
-def skills_is_a_folder(c: Cat):
-    c.make_dir(SKILLS)
-    return [Expect(SKILLS, None, None, "a folder where a file belongs")]
-
-
-@case("file not regular")
-def pipeline_links_to_dev_zero(c: Cat):
-    c.make_link(PIPELINE, "/dev/zero")
-    return [Expect(PIPELINE, None, None, "a symbolic link")]
-
-
-@case("file not regular")
-def thresholds_is_a_fifo(c: Cat):
-    c.make_fifo(THRESHOLDS)
-    return [Expect(THRESHOLDS, None, None, "not a regular file (a device, pipe or socket)")]
-
-
-@case("file not regular")
-def gap_file_is_a_link(c: Cat):
-    target = c.outside("closing.yaml")
-    shutil.copy(c.path(CLOSING), target)
-    c.make_link(CLOSING, target)
-    return [Expect(CLOSING, None, None, "a symbolic link")]
-
-
-@case("file not regular")
-def flow_is_a_folder(c: Cat):
-    c.path("rules/flows/extra.yaml").mkdir()
-    return [Expect("rules/flows/extra.yaml", None, None, "a folder where a file belongs")]
-
-
-@case("file too large")
-def oversized_flow(c: Cat):
-    c.append(TALK_FLOW, ("# " + "x" * 1000 + "\n") * 1100)
-    return [Expect(TALK_FLOW, None, None, "over the limit of 1.0 MiB")]
-
-
-@case("Markdown asset")
-def markdown_missing(c: Cat):
-    c.remove(f"learning_library/{BANT}")
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "file not found in learning_library/")]
-
-
-@case("Markdown asset")
-def markdown_is_a_folder(c: Cat):
-    c.make_dir(f"learning_library/{BANT}")
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "a folder where a file belongs")]
-
-
-@case("Markdown asset")
-def markdown_links_to_passwd(c: Cat):
-    c.make_link(f"learning_library/{BANT}", "/etc/passwd")
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "a symbolic link")]
-
-
-@case("Markdown asset")
-def markdown_links_to_dev_zero(c: Cat):
-    c.make_link(f"learning_library/{BANT}", "/dev/zero")
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "a symbolic link")]
-
-
-@case("Markdown asset")
-def markdown_is_a_fifo(c: Cat):
-    c.make_fifo(f"learning_library/{BANT}")
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "not a regular file")]
-
-
-@case("Markdown asset")
-def markdown_not_utf8(c: Cat):
-    path = c.path(f"learning_library/{BANT}")
-    path.write_bytes(b"# BANT\n\nLine two\n" + "Caf\u00e9\n".encode("latin-1"))
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "not valid utf-8 text (it looks like "
-                                                                         "latin-1 or windows-1252) (line 4 of the file)")]
-
-
-@case("Markdown asset")
-def markdown_too_large(c: Cat):
-    c.path(f"learning_library/{BANT}").write_text("word " * 300_000, encoding="utf-8")
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "over the limit of 1.0 MiB")]
-
-
-@case("Markdown asset")
-def markdown_folder_linked_outside(c: Cat):
-    target = c.outside("microlearning")
-    shutil.copytree(c.path("learning_library/microlearning"), target)
-    c.make_link("learning_library/microlearning", target)
-    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "outside learning_library/")]
-
-
-@case("Markdown asset")
-def markdown_path_escapes(c: Cat):
-    line = c.replace(ASSETS, BANT_LINE, "file: ../../rules/pipeline.md")
-    return [Expect(ASSETS, line, "assets[0].file", "file must be a relative path to a .md file")]
-
-
-@case("Markdown asset")
-def markdown_path_with_nul(c: Cat):
-    line = c.replace(ASSETS, BANT_LINE, 'file: "microlearning/\\0bant.md"')
-    return [Expect(ASSETS, line, "assets[0].file", "file must be a relative path to a .md file")]
-
-
-# --------------------------------------------------------------------------- schema
-
-@case("unknown key")
-def unknown_key(c: Cat):
-    line = c.replace(CLOSING, "    metric: win_rate", "    metrc: win_rate")
-    return [Expect(CLOSING, line, "performance[1].metrc", "unknown key; expected one of id, title, metric"),
-            Expect(CLOSING, line, "performance[1].metrc", "did you mean 'metric'?")]
-
-
-@case("missing key")
-def missing_title(c: Cat):
-    c.replace(CLOSING, "    title: Revenue below plan\n", "")
-    return [Expect(CLOSING, c.line(CLOSING, "- id: revenue_below_plan"), "performance[0].title",
-                   "required key is missing")]
-
-
-@case("wrong type")
-def roles_not_a_list(c: Cat):
-    line = c.replace(CLOSING, "roles: [isr]", "roles: isr")
-    return [Expect(CLOSING, line, "performance[0].roles", "Input should be a valid list")]
-
-
-@case("wrong type")
-def mapping_instead_of_list(c: Cat):
-    line = c.replace(PIPELINE, "prospecting_funnel: [call", "prospecting_funnel: {call: 1}\nx_funnel: [call")
-    return [Expect(PIPELINE, line, "prospecting_funnel", "Input should be a valid list")]
-
-
-@case("wrong type")
-def boolean_as_a_number(c: Cat):
-    line = c.replace(THRESHOLDS, "min_gap: 0.15", "min_gap: yes")
-    return [Expect(THRESHOLDS, line, "min_gap", "Input should be a valid number")]
-
-
-@case("wrong value")
-def enum_typo(c: Cat):
-    line = c.replace(SKILLS, "    kind: skill\n", "    kind: skil\n")
-    return [Expect(SKILLS, line, "skills[0].kind", "not an allowed value"),
-            Expect(SKILLS, line, "skills[0].kind", "did you mean 'skill'?")]
-
-
-@case("wrong value")
-def significance_out_of_range(c: Cat):
-    line = c.replace(THRESHOLDS, "significance: 0.05", "significance: 0.7")
-    return [Expect(THRESHOLDS, line, "significance", "less than 0.5")]
-
-
-@case("wrong value")
-def rag_out_of_order(c: Cat):
-    c.replace(THRESHOLDS, "  yellow: 0.7", "  yellow: 0.95")
-    return [Expect(THRESHOLDS, c.line(THRESHOLDS, "rag:"), "rag", "yellow must not be above green")]
-
-
-@case("wrong value")
-def bad_id(c: Cat):
-    line = c.replace(ASSIGNMENTS, "id: requalify-largest-deals", "id: Requalify Largest Deals")
-    return [Expect(ASSIGNMENTS, line, "assignments[0].id", "String should match pattern")]
-
-
-@case("wrong value")
-def title_too_long(c: Cat):
-    line = c.replace(SKILLS, "title: Qualification (budget, authority, need, timing)", "title: " + "x" * 250)
-    return [Expect(SKILLS, line, "skills[0].title", "at most 200 characters")]
-
-
-@case("wrong value")
-def no_candidates(c: Cat):
-    text = c.read(DEMO_FLOW)
-    c.write(DEMO_FLOW, re.sub(r"candidates:\n(  .*\n)+", "candidates: {}\n", text, count=1))
-    return [Expect(DEMO_FLOW, c.line(DEMO_FLOW, "candidates: {}"), "candidates", "at least 1 item")]
-
-
-# --------------------------------------------------------------------------- says templates
-
-def _says(template: str, reason: str, kind: str = "says template"):
-    def build(c: Cat):
-        line = c.replace(DEMO_FLOW, FIRST_SAYS, "says: " + template)
-        return [Expect(DEMO_FLOW, line, "evidence[0].says", reason)]
+# --------------------------------------------------------------------------- one edit, one problem
+
+def replaced(rel: str, old: str, new: str, key: str | None, *texts: str) -> Callable[[Cat], list]:
+    """A case that replaces `old` by `new` in `rel`: each text expected on that line, at `key`."""
+    def build(c: Cat) -> list:
+        line = c.replace(rel, old, new)
+        return [Expect(rel, line, key, t) for t in texts]
     return build
 
 
-for _name, _template, _reason in [
+ONE_EDIT = [
+    # kind, name, file, old, new, key, what the problem says...
+    ("YAML tag", "tag_python_object", SKILLS, "skills:\n", "skills: !!python/object:os.system\n", "skills",
+     TAG, "'!!python/object:os.system'"),
+    ("YAML tag", "tag_python_apply", DEMO_FLOW, FIRST_SAYS, 'says: !!python/object/apply:os.system ["echo pwned"]',
+     "evidence[0].says", TAG),
+    ("YAML tag", "tag_local", CLOSING, "title: Win rate below the team", "title: !shout Win rate below the team",
+     "performance[1].title", TAG, "'!shout'"),
+    ("YAML tag", "tag_binary", THRESHOLDS, "significance: 0.05", "significance: !!binary MC4wNQ==", "significance", TAG),
+    ("YAML tag", "tag_wrong_type", PIPELINE, "activity_months: 1 ", "activity_months: !!int one ",
+     "windows.activity_months", "not a valid whole number for !!int"),
+    ("YAML recursive alias", "recursive_alias_sequence", PROSPECTING, "masked_by: [low_call_volume, low_connect_rate]",
+     "masked_by: &loop [low_call_volume, *loop]", "behaviour[3].masked_by[1]",
+     "a recursive alias: *loop is used inside &loop"),
+    ("YAML aliases", "undefined_alias", SKILLS, "    kind: skill\n", "    kind: *skill_kind\n", "skills[0].kind",
+     "the alias *skill_kind names no anchor defined before it"),
+    ("YAML syntax", "tab_indentation", SKILLS, "    kind: skill", "\tkind: skill", None,
+     "not valid YAML: found a tab character that violates indentation"),
+    ("YAML syntax", "control_character", ASSETS, "title: BANT in fifteen minutes", "title: BANT in\x00 fifteen minutes",
+     None, "not valid YAML: control characters are not allowed"),
+    ("YAML values", "impossible_date", SKILLS, "title: Qualification (budget, authority, need, timing)",
+     "title: 2026-13-45", "skills[0].title", "not a valid date: month must be in 1..12"),
+    ("YAML values", "huge_integer", PIPELINE, "activity_months: 1 ", "activity_months: " + "1" * 5000 + " ",
+     "windows.activity_months", "not a valid whole number"),
+    ("Markdown asset", "markdown_path_escapes", ASSETS, BANT_LINE, "file: ../../rules/pipeline.md", "assets[0].file",
+     "file must be a relative path to a .md file"),
+    ("Markdown asset", "markdown_path_with_nul", ASSETS, BANT_LINE, 'file: "microlearning/\\0bant.md"',
+     "assets[0].file", "file must be a relative path to a .md file"),
+    ("unknown key", "unknown_key", CLOSING, "    metric: win_rate", "    metrc: win_rate", "performance[1].metrc",
+     "unknown key; expected one of id, title, metric", "did you mean 'metric'?"),
+    ("wrong type", "roles_not_a_list", CLOSING, "roles: [isr]", "roles: isr", "performance[0].roles",
+     "Input should be a valid list"),
+    ("wrong type", "mapping_instead_of_list", PIPELINE, "prospecting_funnel: [call",
+     "prospecting_funnel: {call: 1}\nx_funnel: [call", "prospecting_funnel", "Input should be a valid list"),
+    ("wrong type", "boolean_as_a_number", THRESHOLDS, "min_gap: 0.15", "min_gap: yes", "min_gap",
+     "Input should be a valid number"),
+    ("wrong value", "enum_typo", SKILLS, "    kind: skill\n", "    kind: skil\n", "skills[0].kind",
+     "not an allowed value", "did you mean 'skill'?"),
+    ("wrong value", "significance_out_of_range", THRESHOLDS, "significance: 0.05", "significance: 0.7", "significance",
+     "less than 0.5"),
+    ("wrong value", "bad_id", ASSIGNMENTS, "id: requalify-largest-deals", "id: Requalify Largest Deals",
+     "assignments[0].id", "String should match pattern"),
+    ("wrong value", "title_too_long", SKILLS, "title: Qualification (budget, authority, need, timing)",
+     "title: " + "x" * 250, "skills[0].title", "at most 200 characters"),
+    ("unknown reference", "unknown_metric", CLOSING, "    metric: win_rate", "    metric: win_rat",
+     "performance[1].metric", "unknown metric id (got 'win_rat')", "did you mean 'win_rate'?"),
+    ("unknown reference", "unknown_role", CLOSING, "roles: [isr]", "roles: [isrr]", "performance[0].roles[0]",
+     "unknown role (got 'isrr')"),
+    ("unknown reference", "unknown_explained_gap", CLOSING, "explains: [low_win_rate, revenue_below_plan]",
+     "explains: [low_win_rat, revenue_below_plan]", "behaviour[0].explains[0]", "did you mean 'low_win_rate'?"),
+    ("unknown reference", "unknown_candidate", DEMO_FLOW, "  demo_delivery: 1.0", "  demo_delivry: 1.0",
+     "candidates.demo_delivry", "unknown skill or knowledge gap"),
+    ("unknown reference", "unknown_masking_gap", CLOSING, "masked_by: [stalled_deals]", "masked_by: [stalled_deal]",
+     "behaviour[5].masked_by[0]", "did you mean 'stalled_deals'?"),
+    ("unknown reference", "funnel_names_an_unknown_activity", PIPELINE, "prospecting_funnel: [call, connect,",
+     "prospecting_funnel: [call, conect,", "prospecting_funnel[1]", "unknown activity type (got 'conect')"),
+    ("unknown reference", "industry_unknown_metric", THRESHOLDS, "  win_rate: 0.22", "  win_rat: 0.22",
+     "industry.win_rat", "unknown metric id"),
+    ("unknown reference", "asset_addresses_unknown_skill", ASSETS, "addresses: [qualification]",
+     "addresses: [qualificaton]", "assets[0].addresses[0]", "did you mean 'qualification'?"),
+    ("unknown reference", "test_unknown_role", TESTS, "role: isr", "role: isrr", "tests[0].role", "unknown role"),
+    ("unknown reference", "test_unknown_answer", TESTS, "demo_selection: anyone_asks", "demo_selection: everyone_asks",
+     "tests[0].answers.demo_selection", "unknown answer of demo_selection"),
+    ("duplicate id", "duplicate_evidence_id", DEMO_FLOW, "- id: demo_losses_to_timing",
+     "- id: demo_losses_to_poor_qualification", "evidence[1].id", "duplicate evidence id"),
+    ("masking cycle", "masking_itself", CLOSING, "masked_by: [stalled_deals]", "masked_by: [effort_on_at_risk_deals]",
+     "behaviour[5].masked_by[0]", "a gap cannot mask itself"),
+]
+
+# says: evidence sentences under the template policy
+ONE_EDIT += [("says template", name, DEMO_FLOW, FIRST_SAYS, "says: " + template, "evidence[0].says", reason)
+             for name, template, reason in [
     ("says_dunder", '"{value.__class__} of lost deals"', "the placeholder {value.__class__} reaches into a value"),
     ("says_missing_attribute", '"{value.nosuchattr} lost"', "the placeholder {value.nosuchattr} reaches into a value"),
     ("says_index", '"{value[0]} lost"', "the placeholder {value[0]} reaches into a value"),
@@ -572,20 +254,10 @@ for _name, _template, _reason in [
     ("says_unbalanced", '"{value lost"', "not a valid template"),
     ("says_nested_format", '"{value:{benchmark}} lost"', "the format '{benchmark}' is not a number format"),
     ("says_integer_format", '"{value:,d} lost"', "the format ',d' is not a number format"),
-]:
-    CASES[_name] = Case(_name, "says template", _says(_template, _reason))
+]]
 
-
-# --------------------------------------------------------------------------- numbers: NaN and infinity
-
-def _number(rel: str, old: str, new: str, key: str, kind: str = "NaN / infinity"):
-    def build(c: Cat):
-        line = c.replace(rel, old, new)
-        return [Expect(rel, line, key, FINITE)]
-    return build
-
-
-for _name, _rel, _old, _new, _key in [
+# numbers: NaN and infinities, wherever a number is written
+ONE_EDIT += [("NaN / infinity", name, rel, old, new, key, FINITE) for name, rel, old, new, key in [
     ("significance_nan", THRESHOLDS, "significance: 0.05", "significance: .nan", "significance"),
     ("min_gap_inf", THRESHOLDS, "min_gap: 0.15", "min_gap: .inf", "min_gap"),
     ("rag_green_nan", THRESHOLDS, "  green: 0.9", "  green: .NaN", "rag.green"),
@@ -605,86 +277,234 @@ for _name, _rel, _old, _new, _key in [
      "tests[0].gaps.low_win_rate.value"),
     ("test_metric_inf", TESTS, "loss_share.poor_qualification: 0.28", "loss_share.poor_qualification: .inf",
      "tests[0].metrics.loss_share.poor_qualification"),
+]]
+
+for _kind, _name, _rel, _old, _new, _key, *_texts in ONE_EDIT:
+    CASES[_name] = Case(_name, _kind, replaced(_rel, _old, _new, _key, *_texts))
+
+
+# --------------------------------------------------------------------------- files that are not files
+
+def replaced_file(rel: str, how: str, text: str, at: tuple[str, str, str] | None = None) -> Callable[[Cat], list]:
+    """A case where the file `rel` is a folder, a link to /dev/zero or elsewhere, a pipe or gone.
+
+    The problem is named on the file itself, or, for a Markdown asset, at the line of
+    `at` = (YAML file, text on the line, key) that names it.
+    """
+    def build(c: Cat) -> list:
+        if how == "folder":
+            c.make_dir(rel)
+        elif how == "fifo":
+            c.make_fifo(rel)
+        elif how == "missing":
+            c.remove(rel)
+        elif how == "copy-link":
+            target = c.outside(Path(rel).name)
+            shutil.copy(c.path(rel), target)
+            c.make_link(rel, target)
+        else:
+            c.make_link(rel, how)
+        if at is None:
+            return [Expect(rel, None, None, text)]
+        return [Expect(at[0], c.line(at[0], at[1]), at[2], text)]
+    return build
+
+
+MARKDOWN = (ASSETS, BANT_LINE, "assets[0].file")
+for _kind, _name, _rel, _how, _text, _at in [
+    ("file missing", "missing_skills", SKILLS, "missing", "file is missing", None),
+    ("file not regular", "skills_is_a_folder", SKILLS, "folder", "a folder where a file belongs", None),
+    ("file not regular", "pipeline_links_to_dev_zero", PIPELINE, "/dev/zero", "a symbolic link", None),
+    ("file not regular", "thresholds_is_a_fifo", THRESHOLDS, "fifo", "not a regular file (a device, pipe or socket)",
+     None),
+    ("file not regular", "gap_file_is_a_link", CLOSING, "copy-link", "a symbolic link", None),
+    ("Markdown asset", "markdown_missing", f"learning_library/{BANT}", "missing", "file not found in learning_library/",
+     MARKDOWN),
+    ("Markdown asset", "markdown_is_a_folder", f"learning_library/{BANT}", "folder", "a folder where a file belongs",
+     MARKDOWN),
+    ("Markdown asset", "markdown_links_to_passwd", f"learning_library/{BANT}", "/etc/passwd", "a symbolic link",
+     MARKDOWN),
+    ("Markdown asset", "markdown_links_to_dev_zero", f"learning_library/{BANT}", "/dev/zero", "a symbolic link",
+     MARKDOWN),
+    ("Markdown asset", "markdown_is_a_fifo", f"learning_library/{BANT}", "fifo", "not a regular file", MARKDOWN),
 ]:
-    CASES[_name] = Case(_name, "NaN / infinity", _number(_rel, _old, _new, _key))
+    CASES[_name] = Case(_name, _kind, replaced_file(_rel, _how, _text, _at))
 
 
-# --------------------------------------------------------------------------- cross-references
+# --------------------------------------------------------------------------- appended: one problem
 
-@case("unknown reference")
-def unknown_metric(c: Cat):
-    line = c.replace(CLOSING, "    metric: win_rate", "    metric: win_rat")
-    return [Expect(CLOSING, line, "performance[1].metric", "unknown metric id (got 'win_rat')"),
-            Expect(CLOSING, line, "performance[1].metric", "did you mean 'win_rate'?")]
-
-
-@case("unknown reference")
-def unknown_role(c: Cat):
-    line = c.replace(CLOSING, "roles: [isr]", "roles: [isrr]")
-    return [Expect(CLOSING, line, "performance[0].roles[0]", "unknown role (got 'isrr')")]
+def appended(rel: str, text: str, offset: int, key: str | None, message: str) -> Callable[[Cat], list]:
+    """A case that appends `text` to `rel`: the problem expected `offset` lines into it."""
+    def build(c: Cat) -> list:
+        return [Expect(rel, c.append(rel, text) + offset, key, message)]
+    return build
 
 
-@case("unknown reference")
-def unknown_explained_gap(c: Cat):
-    line = c.replace(CLOSING, "explains: [low_win_rate, revenue_below_plan]", "explains: [low_win_rat, revenue_below_plan]")
-    return [Expect(CLOSING, line, "behaviour[0].explains[0]", "did you mean 'low_win_rate'?")]
+for _kind, _name, _rel, _text, _offset, _key, _message in [
+    ("YAML alias bomb", "alias_bomb_thresholds", THRESHOLDS, billion_laughs(), 4, "lol4[",
+     "more than 100,000 values once its aliases are expanded"),
+    ("YAML alias bomb", "alias_bomb_flow", TALK_FLOW, billion_laughs(levels=12, width=8, prefix="ha"), 5, "ha5[",
+     "more than 100,000 values"),
+    ("YAML alias bomb", "alias_fanout", ASSETS, "big: &big [" + ", ".join(str(i) for i in range(2000)) + "]\n"
+     "wide: [" + ", ".join(["*big"] * 60) + "]\n", 1, "wide[", "more than 100,000 values"),
+    ("YAML aliases", "too_many_aliases", ASSIGNMENTS, "x: &x 1\ny: [" + ", ".join(["*x"] * 101) + "]\n", 1, "y[100]",
+     "more than 100 aliases in one document"),
+    ("YAML shape", "deep_nesting", THRESHOLDS, "deep: " + "[" * 60 + "]" * 60 + "\n", 0, "deep[0]",
+     "nested deeper than 50 levels"),
+    ("YAML shape", "second_document", ASSIGNMENTS, "---\nassignments: []\n", 0, None,
+     "a second YAML document (---) in the file"),
+    ("YAML keys", "duplicate_key", CALL_FLOW, "behaviour_gap: low_call_volume\n", 0, "behaviour_gap", "duplicate key"),
+    ("YAML keys", "complex_key", SKILLS, "? [a, b]\n: c\n", 0, None, "a key must be a plain word or number"),
+    ("YAML keys", "boolean_key", THRESHOLDS, "yes: 1\n", 0, None, "a key must be a plain word or number"),
+]:
+    CASES[_name] = Case(_name, _kind, appended(_rel, _text, _offset, _key, _message))
 
 
-@case("unknown reference")
-def unknown_candidate(c: Cat):
-    line = c.replace(DEMO_FLOW, "  demo_delivery: 1.0", "  demo_delivry: 1.0")
-    return [Expect(DEMO_FLOW, line, "candidates.demo_delivry", "unknown skill or knowledge gap")]
+def rewritten(rel: str, text: str, message: str, *absent: str) -> Callable[[Cat], list]:
+    """A case that replaces the whole of `rel` by `text`: the problem is named on its line 1."""
+    def build(c: Cat) -> list:
+        c.write(rel, text)
+        return [Expect(rel, 1, None, message), *map(Absent, absent)]
+    return build
 
 
-@case("unknown reference")
-def unknown_masking_gap(c: Cat):
-    line = c.replace(CLOSING, "masked_by: [stalled_deals]", "masked_by: [stalled_deal]")
-    return [Expect(CLOSING, line, "behaviour[5].masked_by[0]", "did you mean 'stalled_deals'?")]
+for _kind, _name, _rel, _text, _message, *_absent in [
+    ("YAML shape", "file_is_a_list", SKILLS, "- qualification\n- demo_delivery\n",
+     "the file holds a list, not a mapping of keys"),
+    ("YAML shape", "flow_is_a_scalar", DEMO_FLOW, "demo_dropoff\n",
+     "the file holds a single value, not a mapping of keys", "unknown question"),   # its tests are not blamed
+    ("file empty", "empty_thresholds", THRESHOLDS, "", "file is empty"),
+    ("file empty", "comments_only_gap_file", CLOSING, "# nothing here yet\n", "file is empty",
+     "unknown behaviour gap"),
+]:
+    CASES[_name] = Case(_name, _kind, rewritten(_rel, _text, _message, *_absent))
 
 
-@case("unknown reference")
-def funnel_names_an_unknown_activity(c: Cat):
-    line = c.replace(PIPELINE, "prospecting_funnel: [call, connect,", "prospecting_funnel: [call, conect,")
-    return [Expect(PIPELINE, line, "prospecting_funnel[1]", "unknown activity type (got 'conect')")]
+# --------------------------------------------------------------------------- YAML: aliases, shape, syntax, keys
+
+@case("YAML recursive alias")
+def recursive_alias_mapping(c: Cat):
+    c.replace(PIPELINE, "windows:\n", "windows: &w\n  again: *w\n")
+    return [Expect(PIPELINE, c.line(PIPELINE, "again: *w"), "windows.again", "a recursive alias")]
 
 
-@case("unknown reference")
-def industry_unknown_metric(c: Cat):
-    line = c.replace(THRESHOLDS, "  win_rate: 0.22", "  win_rat: 0.22")
-    return [Expect(THRESHOLDS, line, "industry.win_rat", "unknown metric id")]
+@case("YAML aliases")
+def small_aliases_reach_the_schema(c: Cat):
+    start = c.append(SKILLS, "x: &x [[[[[[[[[[lol]]]]]]]]]]\ny: [" + ", ".join(["*x"] * 10) + "]\n")
+    return [Expect(SKILLS, start, "x", "unknown key"), Expect(SKILLS, start + 1, "y", "unknown key")]
 
 
-@case("unknown reference")
-def industry_figure_missing(c: Cat):
-    c.replace(CLOSING, "compare_to: [team_median]\n    min_gap: 0.25", "compare_to: [industry]\n    min_gap: 0.25")
-    return [Expect(CLOSING, c.line(CLOSING, "compare_to: [industry]"), "performance[2].compare_to",
-                   "thresholds.yaml gives none")]
+@case("YAML aliases")
+def duplicate_anchor(c: Cat):
+    c.replace(PIPELINE, "- {id: discovery, title: Discovery}", "- &s {id: discovery, title: Discovery}")
+    line = c.replace(PIPELINE, "- {id: demo, title: Demo}", "- &s {id: demo, title: Demo}")
+    return [Expect(PIPELINE, line, "stages[1]", "the anchor &s is defined twice")]
 
 
-@case("unknown reference")
-def asset_addresses_unknown_skill(c: Cat):
-    line = c.replace(ASSETS, "addresses: [qualification]", "addresses: [qualificaton]")
-    return [Expect(ASSETS, line, "assets[0].addresses[0]", "did you mean 'qualification'?")]
+@case("YAML aliases")
+def merge_key(c: Cat):
+    line = c.replace(CLOSING, "  - id: revenue_below_plan\n", "  - <<: {roles: [isr]}\n    id: revenue_below_plan\n")
+    return [Expect(CLOSING, line, "performance[0]", "merge keys (<<) are not supported")]
 
 
-@case("unknown reference")
-def test_unknown_role(c: Cat):
-    line = c.replace(TESTS, "role: isr", "role: isrr")
-    return [Expect(TESTS, line, "tests[0].role", "unknown role")]
+@case("YAML syntax")
+def unclosed_bracket(c: Cat):
+    line = c.replace(THRESHOLDS, "min_gap: 0.15", "min_gap: [0.15")
+    return [Expect(THRESHOLDS, line + 3, None, "not valid YAML: did not find expected ',' or ']'")]
 
 
-@case("unknown reference")
-def test_unknown_answer(c: Cat):
-    line = c.replace(TESTS, "demo_selection: anyone_asks", "demo_selection: everyone_asks")
-    return [Expect(TESTS, line, "tests[0].answers.demo_selection", "unknown answer of demo_selection")]
+@case("YAML syntax")
+def not_utf8(c: Cat):
+    line = c.line(PROSPECTING, "title:")
+    raw = c.path(PROSPECTING).read_bytes().replace(b"title:", "title: caf\u00e9".encode("latin-1"), 1)
+    c.path(PROSPECTING).write_bytes(raw)
+    return [Expect(PROSPECTING, line, None, "not valid utf-8 text")]
 
 
-@case("flow structure")
-def next_jumps_back(c: Cat):
-    c.replace(DEMO_FLOW, "points_to: {pain_discovery: 1.5, qualification: 1}",
-              "points_to: {pain_discovery: 1.5, qualification: 1}\n        next: demo_last_story")
-    return [Expect(DEMO_FLOW, c.line(DEMO_FLOW, "next: demo_last_story"), "questions[0].answers[0].next",
-                   "jumps back")]
+# --------------------------------------------------------------------------- files and folders
+
+@case("file missing")
+def missing_pipeline(c: Cat):
+    c.remove(PIPELINE)
+    return [Expect(PIPELINE, None, None, "file is missing"), Absent("unknown role"), Absent("unknown metric")]
+
+
+@case("file missing")
+def no_gap_files(c: Cat):
+    c.remove(CLOSING)
+    c.remove(PROSPECTING)
+    return [Expect("rules/gaps", None, None, "no gap files"),
+            Expect(DEMO_FLOW, 5, "behaviour_gap", "unknown behaviour gap")]
+
+
+@case("file missing")
+def no_learning_library(c: Cat):
+    c.remove("learning_library")
+    return [Expect("learning_library", None, None, "folder is missing")]
+
+
+@case("file not regular")
+def flow_is_a_folder(c: Cat):
+    c.path("rules/flows/extra.yaml").mkdir()
+    return [Expect("rules/flows/extra.yaml", None, None, "a folder where a file belongs")]
+
+
+@case("file too large")
+def oversized_flow(c: Cat):
+    c.append(TALK_FLOW, ("# " + "x" * 1000 + "\n") * 1100)
+    return [Expect(TALK_FLOW, None, None, "over the limit of 1.0 MiB")]
+
+
+@case("Markdown asset")
+def markdown_not_utf8(c: Cat):
+    c.path(f"learning_library/{BANT}").write_bytes(b"# BANT\n\nLine two\n" + "Caf\u00e9\n".encode("latin-1"))
+    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file",
+                   "not valid utf-8 text (it looks like latin-1 or windows-1252) (line 4 of the file)")]
+
+
+@case("Markdown asset")
+def markdown_too_large(c: Cat):
+    c.path(f"learning_library/{BANT}").write_text("word " * 300_000, encoding="utf-8")
+    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "over the limit of 1.0 MiB")]
+
+
+@case("Markdown asset")
+def markdown_folder_linked_outside(c: Cat):
+    target = c.outside("microlearning")
+    shutil.copytree(c.path("learning_library/microlearning"), target)
+    c.make_link("learning_library/microlearning", target)
+    return [Expect(ASSETS, c.line(ASSETS, BANT_LINE), "assets[0].file", "outside learning_library/")]
+
+
+# --------------------------------------------------------------------------- schema and references, in context
+
+def edited(rel: str, old: str, new: str, needle: str, key: str, message: str) -> Callable[[Cat], list]:
+    """A case that replaces `old` by `new`: the problem expected on the line of `needle`."""
+    def build(c: Cat) -> list:
+        c.replace(rel, old, new)
+        return [Expect(rel, c.line(rel, needle), key, message)]
+    return build
+
+
+for _kind, _name, _rel, _old, _new, _needle, _key, _message in [
+    ("missing key", "missing_title", CLOSING, "    title: Revenue below plan\n", "", "- id: revenue_below_plan",
+     "performance[0].title", "required key is missing"),
+    ("wrong value", "rag_out_of_order", THRESHOLDS, "  yellow: 0.7", "  yellow: 0.95", "rag:", "rag",
+     "yellow must not be above green"),
+    ("unknown reference", "industry_figure_missing", CLOSING, "compare_to: [team_median]\n    min_gap: 0.25",
+     "compare_to: [industry]\n    min_gap: 0.25", "compare_to: [industry]", "performance[2].compare_to",
+     "thresholds.yaml gives none"),
+    ("flow structure", "next_jumps_back", DEMO_FLOW, "points_to: {pain_discovery: 1.5, qualification: 1}",
+     "points_to: {pain_discovery: 1.5, qualification: 1}\n        next: demo_last_story", "next: demo_last_story",
+     "questions[0].answers[0].next", "jumps back"),
+]:
+    CASES[_name] = Case(_name, _kind, edited(_rel, _old, _new, _needle, _key, _message))
+
+
+@case("wrong value")
+def no_candidates(c: Cat):
+    c.write(DEMO_FLOW, re.sub(r"candidates:\n(  .*\n)+", "candidates: {}\n", c.read(DEMO_FLOW), count=1))
+    return [Expect(DEMO_FLOW, c.line(DEMO_FLOW, "candidates: {}"), "candidates", "at least 1 item")]
 
 
 @case("duplicate id")
@@ -703,22 +523,10 @@ def duplicate_question_across_flows(c: Cat):
 
 
 @case("duplicate id")
-def duplicate_evidence_id(c: Cat):
-    line = c.replace(DEMO_FLOW, "- id: demo_losses_to_timing", "- id: demo_losses_to_poor_qualification")
-    return [Expect(DEMO_FLOW, line, "evidence[1].id", "duplicate evidence id")]
-
-
-@case("duplicate id")
 def two_flows_for_one_gap(c: Cat):
     c.write("rules/flows/demo_dropoff_again.yaml", c.read(DEMO_FLOW))
     return [Expect("rules/flows/demo_dropoff_again.yaml", c.line(DEMO_FLOW, "behaviour_gap:"), "behaviour_gap",
                    "a second flow for this behaviour gap")]
-
-
-@case("masking cycle")
-def masking_itself(c: Cat):
-    line = c.replace(CLOSING, "masked_by: [stalled_deals]", "masked_by: [effort_on_at_risk_deals]")
-    return [Expect(CLOSING, line, "behaviour[5].masked_by[0]", "a gap cannot mask itself")]
 
 
 @case("masking cycle")
