@@ -74,6 +74,8 @@ def check_input_file(path: Path, display: str | None = None, max_bytes: int | No
         return Problem(file=name, message="file is missing")
     except OSError as exc:
         return Problem(file=name, message=f"cannot read the file: {exc.strerror or exc}")
+    except ValueError:           # a NUL character in the name
+        return Problem(file=name, message="not a valid file name", expected="a name without control characters")
     mode = st.st_mode
     if stat.S_ISLNK(mode):
         return Problem(file=name, message="a symbolic link: fairway reads only regular files, "

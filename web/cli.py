@@ -154,6 +154,8 @@ def diagnose_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bo
     _check_rep(ds, rep)
     try:
         result = analyse(ds, catalog, period)
+    except ProblemsError as err:      # a catalog whose rules do not compile: refused, like any input
+        refuse(err)
     except FairwayError as err:
         usage(str(err))
     if as_json:

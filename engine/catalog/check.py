@@ -18,6 +18,7 @@ from .model import Catalog
 from .specs import Flow
 
 MAX_ASSET_MINUTES = 60
+MAX_PATH_STATES = 20_000     # states of a flow's conversations static analysis explores (shipped: < 100)
 
 
 @dataclass
@@ -53,10 +54,22 @@ def _where(catalog: Catalog, key: str, default: str) -> tuple[str, int | None]:
     return (src.file, src.line) if src else (default, None)
 
 
-def reachable_questions(flow: Flow) -> tuple[set[str], set[tuple[str, str]]]:
-    """Questions some conversation reaches, and the (question, answer) pairs it can give."""
+def reachable_questions(flow: Flow) -> tuple[set[str], set[tuple[str, str]]] | None:
+    """Questions some conversation reaches, and the (question, answer) pairs it can give.
+
+    A state is a position and the answers later questions' `ask_if` still read; None when
+    a flow has more than MAX_PATH_STATES of them (ask_if conditions multiply paths).
+    """
     index = {q.id: i for i, q in enumerate(flow.questions)}
-    watched = {q.ask_if.question for q in flow.questions if q.ask_if}
+    read_from: list[set[str]] = [set() for _ in range(len(flow.questions) + 1)]  # asked about at or after
+    for i in range(len(flow.questions) - 1, -1, -1):
+        q = flow.questions[i]
+        read_from[i] = read_from[i + 1] | ({q.ask_if.question} if q.ask_if else set())
+
+    def at(pos: int, answers: dict) -> tuple[int, tuple]:
+        keep = read_from[min(pos, len(flow.questions))]
+        return pos, tuple(sorted((k, v) for k, v in answers.items() if k in keep))
+
     seen_states: set = set()
     asked: set[str] = set()
     given: set[tuple[str, str]] = set()
@@ -66,25 +79,32 @@ def reachable_questions(flow: Flow) -> tuple[set[str], set[tuple[str, str]]]:
         if (pos, memo) in seen_states or pos >= len(flow.questions):
             continue
         seen_states.add((pos, memo))
+        if len(seen_states) > MAX_PATH_STATES:
+            return None
         q = flow.questions[pos]
         answers = dict(memo)
         if q.ask_if is not None and answers.get(q.ask_if.question) not in q.ask_if.answer_in:
-            stack.append((pos + 1, memo))
+            stack.append(at(pos + 1, answers))
             continue
         asked.add(q.id)
-        stack.append((pos + 1, memo))          # skipped, or "none of these"
+        stack.append(at(pos + 1, answers))          # skipped, or "none of these"
         for a in q.answers:
             given.add((q.id, a.id))
-            nxt_memo = tuple(sorted({**answers, q.id: a.id}.items())) if q.id in watched else memo
             if a.ends:
                 continue
-            stack.append((index[a.next] if a.next else pos + 1, nxt_memo))
+            stack.append(at(index[a.next] if a.next else pos + 1, {**answers, q.id: a.id}))
     return asked, given
 
 
 def _analyse_flow(catalog: Catalog, flow: Flow, report: CheckReport) -> None:
     file, line = _where(catalog, f"flow:{flow.behaviour_gap}", "rules/flows")
-    asked, _ = reachable_questions(flow)
+    reached = reachable_questions(flow)
+    if reached is None:
+        report.errors.append(Problem(file=file, line=line, column="questions",
+                                     message=f"more than {MAX_PATH_STATES:,} ways through the questions: "
+                                             "too many to check that each question can be reached",
+                                     expected="fewer ask_if conditions on answers of different questions"))
+    asked = reached[0] if reached is not None else {q.id for q in flow.questions}
     for q in flow.questions:
         if q.id not in asked:
             report.errors.append(Problem(file=file, line=line, column=f"questions.{q.id}",

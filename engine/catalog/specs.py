@@ -12,11 +12,14 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from ..yamlspec.spec import Spec
+from ..yamlspec.spec import Finite, Spec, refusal
+from ..yamlspec.template import SAYS
 
 ID_PATTERN = r"^[a-z][a-z0-9_\-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
+# every number of the catalog is finite: .nan and .inf are refused where they are written
+Number = Finite
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -107,16 +110,16 @@ class BenchmarkKind(str, Enum):
 class MinSample(Spec):
     """The smallest sample on which a gap is tested at all."""
 
-    proportion: int = Field(15, ge=1)   # opportunities, connects... in the denominator
-    count: int = Field(0, ge=0)         # expected events under the benchmark
-    amount: int = Field(5, ge=1)        # deals behind a revenue or size figure
+    proportion: int = Field(15, ge=1, le=100_000)   # opportunities, connects... in the denominator
+    count: int = Field(0, ge=0, le=100_000)         # expected events under the benchmark
+    amount: int = Field(5, ge=1, le=100_000)        # deals behind a revenue or size figure
 
 
 class Rag(Spec):
     """Progress against a goal: green at or above `green`, yellow at or above `yellow`."""
 
-    green: float = Field(0.9, gt=0, le=2)
-    yellow: float = Field(0.7, gt=0, le=2)
+    green: Number = Field(0.9, gt=0, le=2)
+    yellow: Number = Field(0.7, gt=0, le=2)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -128,22 +131,22 @@ class Rag(Spec):
 class AtRisk(Spec):
     """When an open opportunity counts as at risk, against the org's won deals."""
 
-    stalled_quantile: float = Field(0.8, gt=0, lt=1)  # longer in stage than this share of won deals
-    size_quantile: float = Field(0.9, gt=0, lt=1)     # larger than this share of won deals
-    age_quantile: float = Field(0.9, gt=0, lt=1)      # older than this share of won deals at close
+    stalled_quantile: Number = Field(0.8, gt=0, lt=1)  # longer in stage than this share of won deals
+    size_quantile: Number = Field(0.9, gt=0, lt=1)     # larger than this share of won deals
+    age_quantile: Number = Field(0.9, gt=0, lt=1)      # older than this share of won deals at close
 
 
 class Thresholds(Spec):
-    significance: float = Field(0.05, gt=0, lt=0.5)     # false-discovery rate (Benjamini-Hochberg)
+    significance: Number = Field(0.05, gt=0, lt=0.5)     # false-discovery rate (Benjamini-Hochberg)
     min_sample: MinSample = MinSample()
-    min_gap: float = Field(0.15, ge=0, le=1)            # default smallest relative gap worth coaching
+    min_gap: Number = Field(0.15, ge=0, le=1)           # default smallest relative gap worth coaching
     # how far short of its benchmark a result must be for a behaviour gap under it to count
-    min_shortfall: float = Field(0.05, ge=0, le=1)
+    min_shortfall: Number = Field(0.05, ge=0, le=1)
     benchmark: BenchmarkKind = BenchmarkKind.team_median
-    top_quantile: float = Field(0.75, gt=0.5, lt=1)     # what "top quartile" means
+    top_quantile: Number = Field(0.75, gt=0.5, lt=1)    # what "top quartile" means
     rag: Rag = Rag()
     at_risk: AtRisk = AtRisk()
-    industry: dict[str, float] = {}                     # metric id -> industry figure
+    industry: dict[str, Number] = {}                    # metric id -> industry figure
     trend_months: int = Field(6, ge=3, le=36)
 
 
@@ -163,7 +166,7 @@ class PerformanceGap(Spec):
     # (e.g. [plan, team_median]: the rep's own goal where set, else the team)
     compare_to: list[BenchmarkKind] | None = None
     direction: Direction | None = None
-    min_gap: float | None = Field(None, ge=0, le=1)
+    min_gap: Number | None = Field(None, ge=0, le=1)
     description: str = ""
 
     @field_validator("compare_to", mode="before")
@@ -204,7 +207,7 @@ class SkillsFile(Spec):
 
 # --------------------------------------------------------------------------- flows
 
-Points = dict[Id, Annotated[float, Field(gt=-10, le=10)]]
+Points = dict[Id, Annotated[Number, Field(gt=-10, le=10)]]
 
 
 class Comparison(Spec):
@@ -215,11 +218,11 @@ class Comparison(Spec):
     """
 
     metric: str
-    above: float | BenchmarkKind | None = None
-    below: float | BenchmarkKind | None = None
-    at_least: float | BenchmarkKind | None = None
-    at_most: float | BenchmarkKind | None = None
-    by: float = Field(0.0, ge=0, le=10)
+    above: Number | BenchmarkKind | None = None
+    below: Number | BenchmarkKind | None = None
+    at_least: Number | BenchmarkKind | None = None
+    at_most: Number | BenchmarkKind | None = None
+    by: Number = Field(0.0, ge=0, le=10)
 
     @model_validator(mode="after")
     def _one_bound(self):
@@ -244,13 +247,14 @@ class AnyOf(Spec):
 
 
 def _condition_kind(value) -> str:
+    # tag names that are no key of a condition: errors are located by the keys of their path
     if isinstance(value, dict):
-        return "all" if "all" in value else "any" if "any" in value else "metric"
-    return {AllOf: "all", AnyOf: "any"}.get(type(value), "metric")
+        return "all-of" if "all" in value else "any-of" if "any" in value else "comparison"
+    return {AllOf: "all-of", AnyOf: "any-of"}.get(type(value), "comparison")
 
 
-Condition = Annotated[Union[Annotated[Comparison, Tag("metric")], Annotated[AllOf, Tag("all")],
-                            Annotated[AnyOf, Tag("any")]], Discriminator(_condition_kind)]
+Condition = Annotated[Union[Annotated[Comparison, Tag("comparison")], Annotated[AllOf, Tag("all-of")],
+                            Annotated[AnyOf, Tag("any-of")]], Discriminator(_condition_kind)]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 
@@ -259,7 +263,16 @@ class Evidence(Spec):
     id: Id
     when: Condition
     points_to: Points = Field(min_length=1)
-    says: Title   # a sentence for the manager; {value} placeholders are filled in
+    says: Title   # a sentence for the manager; {value} and {benchmark} are filled in (see SAYS)
+
+    @field_validator("says")
+    @classmethod
+    def _safe_template(cls, text: str) -> str:
+        issues = SAYS.issues(text)
+        if issues:
+            hint = next((i.suggestion for i in issues if i.suggestion), None)
+            raise refusal("; ".join(i.message for i in issues), issues[0].expected, hint)
+        return text
 
 
 class Answer(Spec):
@@ -321,7 +334,8 @@ class Asset(Spec):
     @field_validator("file")
     @classmethod
     def _file(cls, v):
-        if v is not None and (v.startswith("/") or ".." in v.split("/") or not v.endswith(".md")):
+        if v is not None and (v.startswith("/") or ".." in v.split("/") or not v.endswith(".md")
+                              or any(ord(ch) < 32 or ch == "\\" for ch in v)):
             raise ValueError("file must be a relative path to a .md file inside learning_library/")
         return v
 
@@ -350,11 +364,11 @@ class LibraryFile(Spec):
 # --------------------------------------------------------------------------- catalog tests
 
 class GapInput(Spec):
-    value: float
-    benchmark: float
-    p: float = Field(ge=0, le=1)
-    n: float = Field(1000, ge=0)
-    impact: float | None = None   # what closing it is worth; findings rank by it (default: the relative gap)
+    value: Number
+    benchmark: Number
+    p: Number = Field(ge=0, le=1)
+    n: Number = Field(1000, ge=0)
+    impact: Number | None = None   # what closing it is worth; findings rank by it (default: the relative gap)
 
 
 class TestExpect(Spec):
@@ -370,8 +384,8 @@ class CatalogTest(Spec):
     name: Title
     role: Id
     gaps: dict[Id, GapInput] = {}
-    metrics: dict[str, float] = {}
-    benchmarks: dict[str, dict[BenchmarkKind, float]] = {}   # metric -> {benchmark: value}
+    metrics: dict[str, Number] = {}
+    benchmarks: dict[str, dict[BenchmarkKind, Number]] = {}   # metric -> {benchmark: value}
     answers: dict[Id, Id] = {}
     expect: TestExpect
 

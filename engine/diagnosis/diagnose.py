@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ..rules import adapter as rules_adapter
-from ..catalog.loader import comparisons as condition_comparisons
+from ..catalog.crosscheck import comparisons as condition_comparisons
 from ..catalog.model import Catalog
 from ..catalog.specs import BenchmarkKind, Evidence
 from ..statistics.gaps import compare_gaps
+from ..yamlspec.template import SAYS
 from .impact import behaviour_impact, build_chains, performance_impact, ranking_impact
 from ..metrics.table import MetricTable
 from ..rules.compile import Compiled, compile_catalog
@@ -454,14 +455,15 @@ class _Columns:
 
 def fill_says(ev: Evidence, value_of: Callable[[str], float], bench_of: Callable[[str, BenchmarkKind], float]
               ) -> str:
-    """An evidence sentence with {value} and {benchmark} filled in from its first comparison."""
+    """An evidence sentence with {value} and {benchmark} filled in from its first comparison.
+
+    The template policy (engine.yamlspec.template) applies again here: whatever the
+    sentence, this never raises and allocates no more than a few hundred characters.
+    """
     first = next(iter(condition_comparisons(ev.when, ())), None)
     if first is None:
-        return ev.says
+        return SAYS.render(ev.says, {})
     _, cmp = first
     bound = cmp.bounds()[0][1]
     bench = bench_of(cmp.metric, bound) if isinstance(bound, BenchmarkKind) else bound
-    try:
-        return ev.says.format(value=float(value_of(cmp.metric)), benchmark=float(bench))
-    except (ValueError, KeyError, IndexError, TypeError):
-        return ev.says
+    return SAYS.render(ev.says, {"value": value_of(cmp.metric), "benchmark": bench})

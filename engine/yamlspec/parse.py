@@ -2,6 +2,13 @@
 
 Everything else receives typed specs built from what this module returns; the
 `Located` document lets those builders report `file:line key` for any path.
+
+The document is composed here from the parser's events, not by PyYAML's composer, so
+that hostile input is refused while it is read, with its line, before anything is
+built from it: unknown tags (`!!python/object`, `!name`), aliases beyond `MAX_ALIASES`
+or expanding the document beyond `MAX_NODES` values (a "billion laughs" is refused
+after a few thousand events, never expanded), an alias inside the anchor it names,
+nesting deeper than `MAX_DEPTH`, and more than one document in a file.
 """
 from __future__ import annotations
 
@@ -12,8 +19,20 @@ from typing import Any
 import yaml
 
 from ..errors import Problem
+from ..files import read_text
 
 PathKey = tuple[str | int, ...]
+
+MAX_ALIASES = 100        # alias uses (*name) in one document
+MAX_NODES = 100_000      # values in one document, every alias expanded (keys count too)
+MAX_DEPTH = 50           # mappings and sequences inside one another
+
+_CORE = "tag:yaml.org,2002:"
+SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+_SEQ, _MAP, _MERGE, _STR = _CORE + "seq", _CORE + "map", _CORE + "merge", _CORE + "str"
+_KIND = {_CORE + "int": "whole number", _CORE + "float": "number", _CORE + "timestamp": "date",
+         _CORE + "bool": "true or false", _CORE + "null": "null"}
+_READS_AS = {t: {t} for t in SCALAR_TAGS} | {_CORE + "float": {_CORE + "float", _CORE + "int"}}
 
 
 @dataclass
@@ -49,17 +68,195 @@ def dotted(path: PathKey) -> str:
     return out
 
 
+# --------------------------------------------------------------------------- composing, with limits
+
+class _Refused(Exception):
+    """A limit crossed while composing: the rest of the document is not read."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass
+class _Open:
+    """A mapping or sequence being read: its node, anchor, key path and expanded size."""
+
+    node: yaml.Node
+    anchor: str | None
+    path: PathKey
+    size: int = 1
+    key: yaml.Node | None = None     # a mapping's key waiting for its value
+
+
+class _Composer:
+    """PyYAML's composer, rebuilt on parser events so that every limit holds while reading."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.problems: list[Problem] = []       # tags: every one is listed, reading goes on
+        self.anchors: dict[str, tuple[yaml.Node, int]] = {}   # anchor -> node, expanded size
+        self.open_anchors: set[str] = set()
+        self.stack: list[_Open] = []
+        self.aliases = 0
+        self.nodes = 0
+        self.documents = 0
+        self.root: yaml.Node | None = None
+
+    def compose(self, text: str) -> yaml.Node | None:
+        parser = _LOADER(text)
+        try:
+            while not isinstance(event := parser.get_event(), yaml.StreamEndEvent):
+                self._event(event)
+        finally:
+            parser.dispose()
+        return self.root
+
+    def _event(self, event) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise _Refused(self._problem(event, "a second YAML document (---) in the file",
+                                             expected="one document per file"))
+        elif isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+        elif isinstance(event, yaml.ScalarEvent):
+            self._scalar_event(event)
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            self._start(event)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            self._end(event)
+
+    def _scalar_event(self, event) -> None:
+        tag = self._tag(event, yaml.ScalarNode)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        self._count(1, event)
+        if event.anchor is not None:
+            self._new_anchor(event)
+            self.anchors[event.anchor] = (node, 1)
+        self._attach(node, 1)
+
+    def _end(self, event) -> None:
+        done = self.stack.pop()
+        done.node.end_mark = event.end_mark
+        if done.anchor is not None:
+            self.open_anchors.discard(done.anchor)
+            self.anchors[done.anchor] = (done.node, done.size)
+        self._attach(done.node, done.size)
+
+    def _problem(self, event, message: str, **kw) -> Problem:
+        mark = event.start_mark
+        where = dotted(self._path()) or None
+        return Problem(file=self.name, line=mark.line + 1 if mark else None, column=where,
+                       message=message, **kw)
+
+    def _path(self) -> PathKey:
+        """The key path of the value about to be read."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.node, yaml.SequenceNode):
+            return top.path + (len(top.node.value),)
+        if top.key is not None and isinstance(top.key, yaml.ScalarNode):
+            return top.path + (top.key.value,)
+        return top.path
+
+    def _tag(self, event, kind) -> str:
+        scalar = kind is yaml.ScalarNode
+        if event.tag is None or event.tag == "!":
+            tag = _resolver.resolve(kind, event.value if scalar else None,
+                                    event.implicit if scalar else True)
+            if tag == _MERGE:
+                self.problems.append(self._problem(event, "merge keys (<<) are not supported",
+                                                   expected="the keys written out"))
+            return tag if not scalar or tag in SCALAR_TAGS else _STR   # `=` is just text
+        allowed = SCALAR_TAGS if scalar else {_SEQ} if kind is yaml.SequenceNode else {_MAP}
+        if event.tag not in allowed:
+            shown = event.tag.replace(_CORE, "!!", 1) if event.tag.startswith(_CORE) else event.tag
+            self.problems.append(self._problem(event, "a YAML tag fairway does not read", value=shown,
+                                               expected="plain values, without tags such as "
+                                                        "!!python/object or !name"))
+            return _STR if scalar else next(iter(allowed))
+        if scalar and event.tag != _STR:
+            # `!!int abc`: the text must read as the type named, as it would untagged
+            read_as = _resolver.resolve(kind, event.value, (True, False))
+            if read_as not in _READS_AS[event.tag]:
+                self.problems.append(self._problem(event, f"not a valid {_KIND.get(event.tag, 'value')} "
+                                                          f"for {event.tag.replace(_CORE, '!!')}",
+                                                   value=event.value[:80]))
+                return _STR
+        return event.tag
+
+    def _start(self, event) -> None:
+        seq = isinstance(event, yaml.SequenceStartEvent)
+        kind = yaml.SequenceNode if seq else yaml.MappingNode
+        tag = self._tag(event, kind)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _Refused(self._problem(event, f"nested deeper than {MAX_DEPTH} levels",
+                                         expected="a flatter document"))
+        self._count(1, event)
+        node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if event.anchor is not None:
+            self._new_anchor(event)
+            self.open_anchors.add(event.anchor)
+        self.stack.append(_Open(node, event.anchor, self._path()))
+
+    def _alias(self, event) -> None:
+        name = event.anchor
+        if name in self.open_anchors:
+            raise _Refused(self._problem(event, f"a recursive alias: *{name} is used inside &{name}",
+                                         expected="an alias to an anchor defined before it"))
+        if name not in self.anchors:
+            raise _Refused(self._problem(event, f"the alias *{name} names no anchor defined before it",
+                                         value=name))
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise _Refused(self._problem(event, f"more than {MAX_ALIASES} aliases in one document",
+                                         expected="the values written out"))
+        node, size = self.anchors[name]
+        self._count(size, event)
+        self._attach(node, size)
+
+    def _new_anchor(self, event) -> None:
+        if event.anchor in self.anchors or event.anchor in self.open_anchors:
+            raise _Refused(self._problem(event, f"the anchor &{event.anchor} is defined twice",
+                                         expected="each anchor name once"))
+
+    def _count(self, size: int, event) -> None:
+        self.nodes += size
+        if self.nodes > MAX_NODES:
+            raise _Refused(self._problem(event, f"the document holds more than {MAX_NODES:,} values once "
+                                                "its aliases are expanded",
+                                         expected="fewer aliases, or a smaller file"))
+
+    def _attach(self, node: yaml.Node, size: int) -> None:
+        if not self.stack:
+            self.root = node
+            return
+        top = self.stack[-1]
+        top.size += size
+        if isinstance(top.node, yaml.SequenceNode):
+            top.node.value.append(node)
+        elif top.key is None:
+            top.key = node
+        else:
+            top.node.value.append((top.key, node))
+            top.key = None
+
+
+# --------------------------------------------------------------------------- building plain data
+
 def _build(node: yaml.Node, path: PathKey, doc: Located, problems: list[Problem]) -> Any:
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = _scalar(key_node, path, doc, problems) if isinstance(key_node, yaml.ScalarNode) else None
             if isinstance(key, bool) or not isinstance(key, (str, int, float)):
                 problems.append(Problem(file=doc.file, line=key_node.start_mark.line + 1,
                                         message="a key must be a plain word or number "
                                                 "(quote words such as yes, no, on, off)",
-                                        value=key_node.value if isinstance(key_node, yaml.ScalarNode) else key))
+                                        value=key_node.value if isinstance(key_node, yaml.ScalarNode) else None))
                 continue
             key = str(key)
             child = path + (key,)
@@ -77,43 +274,60 @@ def _build(node: yaml.Node, path: PathKey, doc: Located, problems: list[Problem]
             doc.lines[path + (i,)] = item.start_mark.line + 1
             items.append(_build(item, path + (i,), doc, problems))
         return items
-    return _scalar(node)
+    return _scalar(node, path, doc, problems)
 
 
 _constructor = yaml.SafeLoader("")
-# libyaml's parser where PyYAML was built with it: the same nodes and marks, ten times faster
+_resolver = _constructor
+# libyaml's parser where PyYAML was built with it: the same events and marks, ten times faster
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _scalar(node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return _constructor.construct_object(node, deep=True)
-    return None
+def _scalar(node: yaml.ScalarNode, path: PathKey, doc: Located, problems: list[Problem]) -> Any:
+    """The value of a scalar; its text, and a problem, when it cannot be one (2026-13-45)."""
+    construct = _constructor.yaml_constructors[node.tag]
+    try:
+        return construct(_constructor, node)
+    except (ValueError, OverflowError) as exc:
+        # a date out of range says why (month must be in 1..12); a number is simply too long
+        why = f": {exc}" if node.tag == _CORE + "timestamp" else ""
+        problems.append(Problem(file=doc.file, line=node.start_mark.line + 1, column=dotted(path) or None,
+                                message=f"not a valid {_KIND.get(node.tag, 'value')}{why}",
+                                value=node.value[:80], expected="quotes around it, if it is text"))
+        return node.value
 
+
+# --------------------------------------------------------------------------- entry points
 
 def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, list[Problem]]:
-    """Parse one YAML file; return the document (None if unparseable) and problems."""
+    """Parse one YAML file, read under the path policy of engine.files; (document or None, problems)."""
     name = display or str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(file=name, message=f"cannot read the file: {exc}")]
+    text, problems = read_text(Path(path), name, limit_name="yaml_file")
+    if text is None:
+        return None, problems
     return parse_yaml(text, name)
 
 
 def parse_yaml(text: str, name: str) -> tuple[Located | None, list[Problem]]:
     """Parse YAML text named `name` (used in messages)."""
+    composer = _Composer(name)
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        node = composer.compose(text)
+    except _Refused as refused:
+        return None, composer.problems + [refused.problem]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         return None, [Problem(file=name, line=line, message=f"not valid YAML: {exc.problem or exc}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(file=name, message=f"not valid YAML: {exc}")]
+        position = getattr(exc, "position", None)     # a reader error: a character YAML does not allow
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        reason = getattr(exc, "reason", None) or exc
+        return None, [Problem(file=name, line=line, message=f"not valid YAML: {reason}")]
+    if composer.problems:
+        return None, composer.problems
     doc = Located(file=name, data=None)
     if node is None:
-        doc.data = None
         doc.lines[()] = 1
         return doc, []
     problems: list[Problem] = []

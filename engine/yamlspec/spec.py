@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from ..errors import Problem, did_you_mean
 from .parse import Located
@@ -24,8 +25,22 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A number written in YAML: finite (.nan and .inf refused), and a number (not yes/no, not "0.5")
+Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+
+
+def refusal(message: str, expected: str | None = None, suggestion: str | None = None) -> PydanticCustomError:
+    """An error for a validator to raise: it becomes a Problem with `expected` and `suggestion`."""
+    return PydanticCustomError("fairway", "{message}", {"message": message, "expected": expected,
+                                                        "suggestion": suggestion})
+
+
 def validate_located(doc: Located, model: type[M]) -> tuple[M | None, list[Problem]]:
     """The spec built from `doc`, or None and every problem of it."""
+    if not isinstance(doc.data, dict):
+        shape = {list: "a list", type(None): "nothing"}.get(type(doc.data), "a single value")
+        return None, [doc.problem((), f"the file holds {shape}, not a mapping of keys",
+                                  expected="key: value lines, with the keys " + ", ".join(model.model_fields))]
     try:
         return model.model_validate(doc.data), []
     except ValidationError as exc:
@@ -111,5 +126,7 @@ def pydantic_problems(exc: ValidationError, doc: Located, model: type[BaseModel]
         msg = err["msg"].removeprefix("Value error, ")
         if isinstance(value, (dict, list)):
             value = None
-        out.append(doc.problem(path, msg, value=value))
+        ctx = err.get("ctx") or {}
+        out.append(doc.problem(path, msg, value=value, expected=ctx.get("expected") if kind == "fairway" else None,
+                               suggestion=ctx.get("suggestion") if kind == "fairway" else None))
     return out

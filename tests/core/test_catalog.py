@@ -193,3 +193,55 @@ def test_load_catalog_raises_with_every_problem(tmp_path):
     root = catalog_copy(tmp_path, {"rules/skills.yaml": None})
     with pytest.raises(CatalogError, match="rules/skills.yaml: file is missing"):
         load_catalog(root)
+
+
+def test_a_schema_error_in_thresholds_hides_no_other_problem(tmp_path):
+    root = catalog_copy(tmp_path, {"rules/thresholds.yaml": "significance: .nan\n",
+                                   "rules/gaps/extra.yaml": """
+        performance:
+          - id: late_deals
+            title: Deals close late
+            metric: cycle_dayz
+            roles: [isr]
+        """})
+    msgs = problems_of(root)
+    assert "rules/thresholds.yaml:1, key significance: Input should be a finite number (got nan)" in msgs
+    assert any(m.startswith("rules/gaps/extra.yaml:4, key performance[0].metric: unknown metric id") for m in msgs)
+
+
+def test_masking_cycles_are_found_once_each():
+    from engine.catalog.crosscheck import masking_cycles
+    masks = {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["e"], "e": ["d", "a"], "f": ["a"]}
+    assert masking_cycles(masks) == [["a", "b", "c"], ["d", "e"]]
+    assert masking_cycles({"a": ["b"], "b": [], "c": ["a", "b"]}) == []
+
+
+def test_filling_an_evidence_sentence_never_raises_whatever_it_holds(catalog):
+    from engine.catalog.specs import Evidence
+    from engine.diagnosis.diagnose import fill_says
+    ev = next(iter(catalog.flows.values())).evidence[0]
+    for says in ("{value.__class__}", "{value.nosuchattr}", "{value:>99999999}", "{0}", "{", "{value:.0%}"):
+        hostile = Evidence.model_construct(**{**ev.__dict__, "says": says})    # as if validation were skipped
+        out = fill_says(hostile, lambda m: 0.5, lambda m, k: 0.25)
+        assert out == ("50%" if says == "{value:.0%}" else says)
+
+
+def test_static_analysis_of_a_flow_with_too_many_paths_ends_quickly(tmp_path):
+    import time
+    answers = "\n".join(f"      - {{id: a{k}, say: Answer {k}, points_to: {{qualification: 1}}}}" for k in range(4))
+    questions = []
+    for i in range(12):                          # twelve questions, then twelve asking about each of them
+        questions.append(f"  - id: q{i}\n    ask: Question {i}?\n    answers:\n{answers}")
+    for i in range(12):
+        questions.append(f"  - id: r{i}\n    ask: Follow-up {i}?\n    ask_if: {{question: q{i}, answer_in: [a0]}}\n"
+                         f"    answers:\n{answers}")
+    root = catalog_copy(tmp_path, {"rules/flows/demo_dropoff.yaml": "behaviour_gap: demo_dropoff\n"
+                                   "candidates: {qualification: 1}\nquestions:\n" + "\n".join(questions) + "\n",
+                                   "rules/tests/closing.yaml": None})
+    start = time.perf_counter()
+    report = check_catalog(root)
+    assert time.perf_counter() - start < 30
+    assert [str(e) for e in report.errors] == [
+        "rules/flows/demo_dropoff.yaml:1, key questions: more than 20,000 ways through the questions: too many "
+        "to check that each question can be reached; expected fewer ask_if conditions on answers of different "
+        "questions"]

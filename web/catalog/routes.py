@@ -15,6 +15,7 @@ from markupsafe import Markup
 from engine.catalog.check import CheckReport, check_catalog
 from engine.catalog.model import Source
 from engine.catalog.specs import AllOf, AnyOf, BenchmarkKind
+from engine.files import read_text
 
 from ..extensions import db
 from ..filters import metric_title, metric_value
@@ -192,10 +193,12 @@ def _rendered(item) -> Markup:
     key = (catalog().version, item.id)
     if key not in cache:
         root = (catalog().root / "learning_library").resolve()
-        path = catalog().asset_path(item).resolve()
-        if root not in path.parents or not path.is_file():
+        path = catalog().asset_path(item)
+        # the loader checked it; read it again under the same path policy (it may have changed)
+        text, problems = read_text(path, item.file, limit_name="markdown_file")
+        if text is None or root not in path.resolve().parents:
             abort(404)
-        cache[key] = Markup(_markdown().render(path.read_text(encoding="utf-8")))
+        cache[key] = Markup(_markdown().render(text))
     return cache[key]
 
 
