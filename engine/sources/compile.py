@@ -65,6 +65,10 @@ class Value:
     drops: list[tuple[str, str]] = field(default_factory=list)   # (SQL condition, reason)
     orphan: str | None = None          # SQL: an id with no kept parent
     ambiguous: str | None = None       # SQL: a name two reps share
+    decided: str | None = None         # SQL: the value is settled (a map's "none" included): first_of stops
+
+    def settled(self) -> str:
+        return self.decided or f"({self.sql} IS NOT NULL)"
 
 
 class PartSQL:
@@ -186,9 +190,12 @@ class PartSQL:
             return v
         if rule.lookup is not None:
             return self._lookup(rule.lookup, target, kind, path + ("lookup",), rule.optional)
-        # first_of: the first alternative that gives a value (a rep: the first that is one)
+        # first_of: the first alternative that settles the value: gives one, or maps to "none"
+        # explicitly (a manager's role stops the search); a rep id: the first that is a kept rep
         alts = [self.rule(r, target, kind, path + ("first_of", i)) for i, r in enumerate(rule.first_of)]
-        out = Value(f"coalesce({', '.join(a.sql for a in alts)})", source=" or ".join(a.source for a in alts if a.source))
+        pick = "".join(f" WHEN {a.settled()} THEN {a.sql}" for a in alts)
+        out = Value(f"(CASE{pick} END)", source=" or ".join(a.source for a in alts if a.source))
+        out.decided = "(" + " OR ".join(a.settled() for a in alts) + ")"
         for a in alts:
             out.bad += a.bad
             out.drops += [d for d in a.drops]
@@ -223,8 +230,11 @@ class PartSQL:
         found = self.translate(x, entries, patterns)
         v.raw = x
         v.unmapped = f"({x} IS NOT NULL AND {found} IS NULL)"
+        v.decided = f"({x} IS NOT NULL AND {found} IS NOT NULL)"
         how = rule.unmapped
         v.unmapped_policy = how
+        if how not in ("error", "drop", "blank"):      # kept, or a constant: a value all the same
+            v.decided = f"({x} IS NOT NULL)"
         mapped = f"nullif({found}, '')"
         if how == "keep":
             v.sql = f"(CASE WHEN {v.unmapped} THEN {x} ELSE {mapped} END)"
@@ -322,6 +332,7 @@ class PartSQL:
             v.ambiguous = f"({alias}.n > 1)"
         v.raw = v.raw or raw
         v.sql = resolved
+        v.decided = f"({resolved} IS NOT NULL)"
         v.orphan = f"({raw} IS NOT NULL AND {resolved} IS NULL)"
 
 

@@ -271,6 +271,8 @@ class Run:
                 policy = part.columns[target].orphans or ("drop" if spec.column(target).required else "blank")
                 if policy == "drop":
                     drops.append((v.orphan, REF_REASONS[target]))
+            if target in REF_REASONS and spec.column(target).required and part.columns[target].if_empty != "drop":
+                drops.append((f"({v.sql} IS NULL)", f"no {target} ({v.source or 'empty'})"))
         drop = "CASE " + "".join(f"WHEN coalesce({cond}, false) THEN {quote_text(reason)} "
                                  for cond, reason in drops) + "END" if drops else "CAST(NULL AS VARCHAR)"
         select = [f"{quote_text(f.name)} AS _file", "s._i AS _i", f"{skip} AS _skip", f"{drop} AS _drop"]
@@ -557,8 +559,9 @@ class Run:
                            f"(HEADER, DELIMITER ',', QUOTE '\"')")
 
     def explain(self, problems: list[Problem]) -> list[Problem]:
-        """Problems of the result rewritten to name the export's file, row and column."""
-        out = []
+        """Problems of the result rewritten to name the export's file, row and column (an added
+        row and its source row are one problem)."""
+        out: list[Problem] = []
         for p in problems:
             stem = p.file.rsplit(".", 1)[0]
             built = self.built.get(stem)
@@ -576,4 +579,4 @@ class Run:
             out.append(Problem(file=name, row=src_row, column=p.column, message=p.message, value=p.value,
                                expected=(p.expected or "") + f" (imported into {stem}.csv, column {p.column})",
                                suggestion=p.suggestion))
-        return out
+        return list(dict.fromkeys(out))

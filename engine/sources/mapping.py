@@ -378,9 +378,11 @@ class Mapping(Spec):
         return self.vocabularies.get(name, Vocabulary())
 
     def resolve(self, text: str) -> str:
-        """A `$setting` replaced by its value."""
+        """A `$setting` (the whole text) or `${setting}` (inside it) replaced by its value."""
         m = SETTING.match(text)
-        return self.settings.get(m.group(1), text) if m else text
+        if m:
+            return self.settings.get(m.group(1), text)
+        return re.sub(r"\$\{([a-z_][a-z0-9_]*)\}", lambda x: self.settings.get(x.group(1), x.group(0)), text)
 
 
 def template_columns(text: str) -> list[str]:

@@ -117,7 +117,8 @@ def test_hubspot_export_imports_into_a_valid_dataset(tmp_path, pipeline):
     assert "40021001-connect" not in set(acts["activity_id"])      # Left voicemail
     first_of_two = by_id(acts, "activity_id", "40021045")         # "18345600100;18345600117"
     assert first_of_two.opportunity_id == "18345600100"
-    assert summary.added["connect"] == 30 and summary.added["meeting_held"] > 0
+    assert summary.added == {"connect": 30}
+    assert (acts["type"] == "meeting_held").sum() == 12          # meetings whose outcome is Completed
     assert set(t["stage_history"]["stage"]) <= set(pipeline.all_stages)
 
 
