@@ -142,6 +142,9 @@ class Thresholds(Spec):
     min_gap: Number = Field(0.15, ge=0, le=1)           # default smallest relative gap worth coaching
     # how far short of its benchmark a result must be for a behaviour gap under it to count
     min_shortfall: Number = Field(0.05, ge=0, le=1)
+    # a result at least this far short of its benchmark opens the conversation when no behaviour
+    # explains it, even where a month holds too few deals to call the shortfall significant
+    opening_gap: Number = Field(0.5, ge=0, le=1)
     benchmark: BenchmarkKind = BenchmarkKind.team_median
     top_quantile: Number = Field(0.75, gt=0.5, lt=1)    # what "top quartile" means
     rag: Rag = Rag()

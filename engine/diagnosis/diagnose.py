@@ -251,16 +251,26 @@ def interpret(catalog: Catalog, outcome: RuleOutcome, rows: dict[str, Row],
                       learning_assets=tuple(a.id for a in catalog.assets_for(skill_id, role)) if skill_id else (),
                       assignments=tuple(a.id for a in catalog.assignments_for(skill_id, role)) if skill_id else (),
                       why=why(catalog, top, rows.get(main)), impact=top.impact, impact_unit=top.impact_unit)
-    return findings, focus, candidates, evidence_text, None if focus else opening(catalog, findings)
+    return (findings, focus, candidates, evidence_text,
+            None if focus else opening(catalog, findings, rows, performance_impact_of))
 
 
-def opening(catalog: Catalog, findings: list[Finding]) -> Opening | None:
+def opening(catalog: Catalog, findings: list[Finding], rows: dict[str, Row],
+            performance_impact_of: Callable[[str], float]) -> Opening | None:
     """The result most worth asking about when no behaviour explains it: never a silent
-    "nothing to coach" beside a result significantly short."""
-    results = sorted((f for f in findings if f.level == "performance"), key=lambda f: -(f.impact or 0))
+    "nothing to coach" beside a result significantly short, or far short (`opening_gap`)
+    in a month too small to call it significant."""
+    results = [f for f in findings if f.level == "performance"]
+    if not results:
+        far = catalog.thresholds.opening_gap
+        for gid, row in rows.items():
+            if gid in catalog.performance_gaps and _f(row["rel_gap"]) is not None and row["rel_gap"] >= far \
+                    and _f(row["value"]) is not None and _f(row["benchmark"]) is not None:
+                results.append(_finding("performance", gid, row, performance_impact_of(gid),
+                                        _unit(catalog.performance_gaps[gid].metric)))
     if not results:
         return None
-    f = results[0]
+    f = max(results, key=lambda f: f.impact or 0)
     d = catalog.registry.get(f.metric)
     cur = catalog.pipeline.currency
     label = BENCHMARK_LABEL.get(f.benchmark_kind or "", "benchmark")
