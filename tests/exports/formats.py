@@ -211,10 +211,16 @@ def write_csv(columns: dict, path: Path, quoting: str = "needed",
         pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
     else:
         with open(path, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(table.column_names)
-            cols = [["" if v is None else v for v in c.to_pylist()] for c in table.columns]
-            w.writerows(zip(*cols))
+            csv.writer(fh, lineterminator="\n").writerow(table.column_names)
+        special = [pc.any(pc.match_substring_regex(c, r'[,"\r\n]')).as_py()
+                   for c in table.columns if pa.types.is_string(c.type)]
+        if not any(special):    # nothing to quote: the fast writer, unquoted
+            with open(path, "ab") as fh:
+                pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        else:
+            with open(path, "a", encoding="utf-8", newline="") as fh:
+                cols = [["" if v is None else v for v in c.to_pylist()] for c in table.columns]
+                csv.writer(fh, lineterminator="\n").writerows(zip(*cols))
     if footer:
         with open(path, "a", encoding="utf-8", newline="") as fh:
             fh.write('""\n')

@@ -77,6 +77,14 @@ class _Ids:
         self.company = 9_000_000_000 + np.cumsum(rng.integers(1, 500, len(crm.accounts)))
 
 
+def _cached(crm: Crm, key: str, make):
+    """Work shared by the two HubSpot shapes of one Crm (each has its own random stream,
+    so the order shapes are written in changes nothing)."""
+    if key not in crm.cache:
+        crm.cache[key] = make()
+    return crm.cache[key]
+
+
 def _stage_id(stage, sub) -> np.ndarray:
     stage, sub = np.asarray(stage), np.asarray(sub)
     out = np.empty(len(stage), dtype=object)
@@ -169,6 +177,17 @@ class _Engagements:
         self.call_status = call_status
 
 
+def owner_ids(crm: Crm) -> np.ndarray:
+    """Each user's HubSpot owner id (by uid)."""
+    return _cached(crm, "hs_ids", lambda: _Ids(crm)).owner
+
+
+def failed_calls(crm: Crm) -> int:
+    """How many calls HubSpot logged that never rang (status FAILED)."""
+    ids = _cached(crm, "hs_ids", lambda: _Ids(crm))
+    return _cached(crm, "hs_engagements", lambda: _Engagements(crm, ids)).n_failed
+
+
 def _owner_ids(crm: Crm, ids: _Ids, uid) -> pa.Array:
     """Owner ids of users; integration users own nothing in HubSpot (null)."""
     uid = np.asarray(uid)
@@ -200,7 +219,7 @@ def write_sync(crm: Crm, out: Path) -> dict:
     """HubSpot tables as Fivetran lands them, exported as CSV (text quoted, numbers and
     booleans bare, NULL empty). Timestamps: epoch milliseconds in property_hs_*timestamp
     and *_time columns (as HubSpot's API gives them), warehouse timestamps elsewhere."""
-    ids = _Ids(crm)
+    ids = _cached(crm, "hs_ids", lambda: _Ids(crm))
     rng = np.random.default_rng([int(crm.args["seed"]), 0x5C])
     u = crm.users
     rows = {}
@@ -225,7 +244,7 @@ def write_sync(crm: Crm, out: Path) -> dict:
     user_role = np.array([role_id["Super Admin"] if k == "admin" else
                           (role_id[roles[r]] if r >= 0 else -1)
                           for k, r in zip(ou["kind"], ou["role_key"])])
-    teams = _teams(crm)
+    teams = _cached(crm, "hs_teams", lambda: _teams(crm))
     team_of = teams["primary"]
     rows["users.csv"] = _warehouse(crm, out, "users", {
         "id": ids.user[ou["uid"]], "email": ou["email"].to_numpy(dtype=object),
@@ -274,7 +293,7 @@ def write_sync(crm: Crm, out: Path) -> dict:
         "_fivetran_deleted": np.zeros(len(a), bool)}, rng, to_utc(a["created"]))
 
     # deals: the sales pipeline's and the renewals'
-    deals = _deal_frame(crm, ids)
+    deals = _cached(crm, "hs_deals", lambda: _deal_frame(crm, ids))
     owner = _owner_ids(crm, ids, deals["owner"])
     sdr = deals["source"].to_numpy()
     rows["deal.csv"] = _warehouse(crm, out, "deal", {
@@ -294,7 +313,7 @@ def write_sync(crm: Crm, out: Path) -> dict:
         "_fivetran_deleted": deals["purged"].to_numpy()}, rng, to_utc(deals["modified"]))
 
     # stage history: every change of the deal stage (Fivetran's history mode)
-    hist = _stage_history(crm, ids)
+    hist = _cached(crm, "hs_stage_history", lambda: _stage_history(crm, ids))
     rows["deal_stage.csv"] = _warehouse(crm, out, "deal_stage", {
         "deal_id": hist["deal_id"].to_numpy(), "value": hist["value"].to_numpy(dtype=object),
         "date_entered": ts(hist["at"]), "source": hist["source"].to_numpy(dtype=object),
@@ -305,7 +324,7 @@ def write_sync(crm: Crm, out: Path) -> dict:
         "_fivetran_active": hist["active"].to_numpy()}, rng, to_utc(hist["at"]))
 
     # engagements
-    eng = _Engagements(crm, ids)
+    eng = _cached(crm, "hs_engagements", lambda: _Engagements(crm, ids))
     e = eng.frame
     gone = e["deleted"].to_numpy()
     purged = e["purged"].to_numpy()
@@ -451,7 +470,7 @@ def export_files(as_of_day: str) -> dict:
 def write_export(crm: Crm, out: Path) -> dict:
     """The UI's 'Export view' CSVs (property labels, the account's time zone, owners by
     name) and the users.csv an admin prepares."""
-    ids = _Ids(crm)
+    ids = _cached(crm, "hs_ids", lambda: _Ids(crm))
     u = crm.users
     as_of_day = str(pd.Timestamp(crm.as_of).date())
     files = export_files(as_of_day)
@@ -462,7 +481,7 @@ def write_export(crm: Crm, out: Path) -> dict:
 
     # users.csv: Users & Teams export, completed by the admin (active users only)
     au = u[u["active"].to_numpy() & ~u["kind"].eq("integration").to_numpy()]
-    teams = _teams(crm)
+    teams = _cached(crm, "hs_teams", lambda: _teams(crm))
     team_names = dict(zip(teams["ids"], teams["names"]))
     roles = crm.roles["name"].to_numpy(dtype=object)
     mgr = au["manager_uid"].to_numpy()
@@ -476,7 +495,7 @@ def write_export(crm: Crm, out: Path) -> dict:
         "Manager": np.where(mgr >= 0, name[np.maximum(mgr, 0)], "").astype(object),
     }, out / "users.csv", quoting="minimal")
 
-    deals = _deal_frame(crm, ids)
+    deals = _cached(crm, "hs_deals", lambda: _deal_frame(crm, ids))
     deals = deals[~deals["deleted"].to_numpy()].reset_index(drop=True)
     labels = {s[0]: s[1] for s in STAGES + RENEWAL_STAGES}
     acc = crm.accounts.set_index("aid")["name"]
@@ -498,7 +517,7 @@ def write_export(crm: Crm, out: Path) -> dict:
         "SDR Owner": np.where(src >= 0, shown[np.maximum(src, 0)], "").astype(object),
     }
     # Date entered "<stage> (Sales Pipeline)": the latest time the deal entered the stage
-    hist = _stage_history(crm, ids)
+    hist = _cached(crm, "hs_stage_history", lambda: _stage_history(crm, ids))
     latest = hist.groupby(["deal_id", "value"])["at"].max()
     for stage_id, label, *_ in STAGES:
         when = latest.xs(stage_id, level="value") if stage_id in latest.index.get_level_values(1) else pd.Series(dtype="datetime64[s]")
@@ -506,7 +525,7 @@ def write_export(crm: Crm, out: Path) -> dict:
         cols[f'Date entered "{label} (Sales Pipeline)"'] = F.local_minutes(at)
     rows[files["deals"]] = F.write_csv(cols, out / files["deals"], quoting="minimal")
 
-    eng = _Engagements(crm, ids)
+    eng = _cached(crm, "hs_engagements", lambda: _Engagements(crm, ids))
     e = eng.frame
     live = ~e["deleted"].to_numpy()
     deal_of = pd.Series(ids.deal, index=np.arange(len(ids.deal)))

@@ -91,7 +91,7 @@ def _export_ids(crm: Crm, shape: str) -> np.ndarray:
     if shape.startswith("salesforce"):
         return salesforce.ids("User", uid)
     if shape == "hubspot-sync":
-        return hubspot._Ids(crm).owner[uid].astype(str).astype(object)
+        return hubspot.owner_ids(crm)[uid].astype(str).astype(object)
     return crm.users["email"].to_numpy(dtype=object)
 
 
@@ -115,9 +115,7 @@ def _truth(crm: Crm, shape: str, rows: dict) -> dict:
                "active": bool(u.at[i, "active"])}
               for i in u.index[~u["kind"].eq("rep").to_numpy()]]
     as_of = pd.Timestamp(crm.as_of)
-    traps = dict(crm.traps)
-    if not shape.startswith("hubspot"):
-        traps = {k: v for k, v in traps.items() if not k.startswith("HubSpot")}
+    traps = _traps(crm, shape)
     return {
         "shape": shape,
         "generator": {**crm.args, "planted_share": PLANTED_SHARE},
@@ -133,6 +131,36 @@ def _truth(crm: Crm, shape: str, rows: dict) -> dict:
         "traps": traps,
         "files": rows,
     }
+
+
+SALESFORCE_ONLY = ("Type blank", "ListEmail", "child events", "sync user", "sub-stage steps",
+                   "WhoId 00Q")
+DELETED = {"deleted opportunities": "opps", "history rows of deleted": "history",
+           "deleted tasks": "tasks", "deleted events": "events"}
+
+
+def _traps(crm: Crm, shape: str) -> dict:
+    """The CRM's trap counts that apply to this shape; deleted rows as this shape shows
+    them (an API export only those still in the recycle bin, a UI export none)."""
+    hubspot_shape = shape.startswith("hubspot")
+    out = {}
+    for key, n in crm.traps.items():
+        if key.startswith("HubSpot") and not hubspot_shape:
+            continue
+        if hubspot_shape and any(word in key for word in SALESFORCE_ONLY):
+            continue
+        frame = next((getattr(crm, f) for k, f in DELETED.items() if key.startswith(k)), None)
+        if frame is not None:
+            if shape in ("salesforce-report", "hubspot-export"):
+                continue
+            gone = frame["deleted"].to_numpy()
+            if shape in ("salesforce-api", "salesforce-dataloader"):   # the recycle bin's
+                gone = gone & ~frame["purged"].to_numpy()
+            n = gone.sum()
+        out[key] = int(n)
+    if hubspot_shape:
+        out["HubSpot: calls that never rang (status FAILED)"] = hubspot.failed_calls(crm)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,7 @@ class Crm:
     inbound_emails: pd.DataFrame      # replies HubSpot logs on the rep
     n_leads: int
     traps: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict, repr=False)   # renderers' work, shared by shapes
 
     @property
     def month(self) -> str:
@@ -139,7 +140,7 @@ def build_crm(org: DemoOrg, args: dict) -> Crm:
     b.event_rows()
     b.leavers()
     b.deleted()
-    b.extras(as_of)
+    b.extras()
     return b.finish(args, as_of)
 
 
@@ -567,13 +568,13 @@ class _Builder:
         n_leads = 40 * len(reps)
         who_n = np.where(on_lead, rng.integers(0, n_leads, n), 0)
         account = np.full(n, -1)
-        pa = self.prospect_aids
-        account[~closer & ~on_lead] = pa[rng.integers(0, len(pa), int((~closer & ~on_lead).sum()))]
+        prospects = self.prospect_aids
+        account[~closer & ~on_lead] = prospects[rng.integers(0, len(prospects), int((~closer & ~on_lead).sum()))]
         # an AE's task is on the account of one of their deals
         deals_of = pd.Series(self.opps["account"].to_numpy()).groupby(self.opps["owner"].to_numpy()).agg(list)
         for u in np.unique(uid[closer]):
             m = closer & (uid == u)
-            accs = np.array(deals_of.get(u, list(pa[:5])))
+            accs = np.array(deals_of.get(u, list(prospects[:5])))
             account[m] = accs[rng.integers(0, len(accs), int(m.sum()))]
         n_acc = len(self.accounts)
         who_n = np.where(on_lead, who_n, account + n_acc * rng.integers(0, 3, n))
@@ -592,7 +593,7 @@ class _Builder:
         self.traps["tasks created by the sync user for the rep (CreatedById != OwnerId)"] = int(t_synced.sum())
         self.traps["list emails (TaskSubtype ListEmail)"] = int(list_email.sum())
         self._booking_calls = _frame({"rep": rep[rows][booking[rows]], "day": day[rows][booking[rows]],
-                                            "at": created[booking[rows]]})
+                                      "at": created[booking[rows]]})
 
     # -------------------------------------------------------------- events
     def event_rows(self):
@@ -641,16 +642,15 @@ class _Builder:
         booked_at = _at(b_day, _work_seconds(rng, n))
         calls = self._booking_calls.copy()
         calls["k"] = calls.groupby(["rep", "day"]).cumcount()
-        mm = _frame({"rep": self.rep_index[m["rep_id"]].to_numpy(), "day": b_day,
-                           "i": np.arange(n)})
+        mm = _frame({"rep": self.rep_index[m["rep_id"]].to_numpy(), "day": b_day, "i": np.arange(n)})
         mm["k"] = mm.groupby(["rep", "day"]).cumcount()
         j = mm.merge(calls, on=["rep", "day", "k"], how="inner")
         booked_at[j["i"].to_numpy()] = j["at"].to_numpy() + rng.integers(60, 600, len(j)).astype("timedelta64[s]")
         start = _at(m_day, _slots(rng, n))
         on_lead = ~has_opp & (rng.random(n) < 0.5)
-        pa = self.prospect_aids
+        prospects = self.prospect_aids
         account = np.where(has_opp, o["account"].to_numpy()[np.maximum(what_opp, 0)],
-                           pa[rng.integers(0, len(pa), n)])
+                           prospects[rng.integers(0, len(prospects), n)])
         account = np.where(on_lead, -1, account)
         booked_ev = _frame({
             "owner": ae, "creator": sdr, "booked": booked_at, "start": start, "duration_min": 30,
@@ -756,9 +756,11 @@ class _Builder:
         dup["trap"] = "deleted"
         dup["deleted"] = True
         dup["purged"] = rng.random(len(dup)) < 0.5
-        dup["created"] = dup["created"].to_numpy() + rng.integers(60, 900, len(dup)).astype("timedelta64[s]")
+        later = rng.integers(60, 900, len(dup)).astype("timedelta64[s]")   # made twice, a little later
+        dup["created"] = dup["created"].to_numpy() + later
         remap = pd.Series(base + np.arange(len(picks)), index=picks)
         hd = h[h["opp"].isin(picks)].copy()
+        hd["at"] = hd["at"].to_numpy() + pd.Series(later, index=picks)[hd["opp"]].to_numpy()
         hd["opp"] = remap[hd["opp"]].to_numpy()
         hd["deleted"] = True
         hd["purged"] = dup.set_index(remap[picks].to_numpy())["purged"][hd["opp"]].to_numpy()
@@ -810,7 +812,7 @@ class _Builder:
         self.traps["deleted events (double-booked meetings)"] = len(ev)
 
     # -------------------------------------------------------------- extras
-    def extras(self, as_of: pd.Timestamp):
+    def extras(self):
         """Rows no import should count: to-dos, planned calls, managers', admins' and the
         integration's tasks, managers' meetings, invitees' child events, AEs' next meetings
         after the export, and one activity mistyped in TYPO_YEAR. Plus HubSpot-only rows:
@@ -893,7 +895,7 @@ class _Builder:
         self.traps[f"activities mistyped in {TYPO_YEAR}"] = 1
         self.tasks = pd.concat([t, todo, mgr, adm, integ, typo], ignore_index=True)
 
-        # managers' 1:1s and pipeline reviews; their copy of deal meetings they join
+        # managers' 1:1s, the admin's office hours; invitees' copies of meetings they join
         mgr_of = users.set_index("uid")["manager_uid"]
         ones = []
         for month in np.unique(window_days.astype("datetime64[M]")):
@@ -907,8 +909,17 @@ class _Builder:
                 "status": np.where(d <= self.last_day, "Completed", ""), "is_child": False,
                 "who_kind": "", "who_n": 0, "what_kind": "", "what_key": -1, "account": -1,
                 "deleted": False, "purged": False, "demo": "", "trap": "manager"}))
+        # the admin's office hours, twice a month
+        k = 2 * n_months
+        d = window_days[np.linspace(0, len(window_days) - 1, k).astype(int)]
+        ones.append(_frame({
+            "owner": np.full(k, self.admin), "creator": np.full(k, self.admin),
+            "booked": _at(d - 14, _work_seconds(rng, k)), "start": _at(d, np.full(k, 15 * 3600)),
+            "duration_min": 60, "subject": "CRM office hours", "status": "Completed",
+            "is_child": False, "who_kind": "", "who_n": 0, "what_kind": "", "what_key": -1,
+            "account": -1, "deleted": False, "purged": False, "demo": "", "trap": "admin"}))
         one_on_ones = pd.concat(ones, ignore_index=True)
-        self.traps["managers' meetings (1:1s)"] = len(one_on_ones)
+        self.traps["managers' and the admin's meetings (1:1s, office hours)"] = len(one_on_ones)
         deal = e[(e["demo"] == "deal")]
         join = deal.iloc[np.flatnonzero(rng.random(len(deal)) < 0.03)].copy()
         join["owner"] = mgr_of[join["owner"]].to_numpy()

@@ -26,6 +26,7 @@ meetings_scheduled, meetings_held.
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -33,6 +34,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 TZ = "America/New_York"
 REP_ROLES = ("SDR", "BDR", "Sales Development Representative", "Business Development",
@@ -68,11 +72,22 @@ def detect_shape(folder: Path) -> str:
 
 def read(path: Path, footer: bool = False) -> pd.DataFrame:
     """A CSV file as text columns ('' for empty); a report's footer cut off."""
-    raw = Path(path).read_text(encoding="utf-8")
+    raw = Path(path).read_bytes()
     if footer:
-        cut = raw.find('\n""\n')
+        cut = raw.find(b'\n""\n')
         raw = raw[:cut + 1] if cut >= 0 else raw
-    return pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    header = next(csv.reader([raw[:raw.find(b"\n")].decode("utf-8")]))
+    table = pacsv.read_csv(io.BytesIO(raw), convert_options=pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in header}, strings_can_be_null=False,
+        quoted_strings_can_be_null=False))
+    return table.to_pandas()
+
+
+def _isin(values: pd.Series, allowed) -> pd.Series:
+    """values.isin(allowed) for many allowed values (pandas checks those one by one)."""
+    hit = pc.is_in(pa.array(values.to_numpy(dtype=object), type=pa.string()),
+                   value_set=pa.array(np.asarray(allowed, dtype=object), type=pa.string()))
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def _snake(name: str) -> str:
@@ -196,13 +211,13 @@ def _facts_hubspot_sync(folder: Path) -> dict:
                           "day": _local_day(d["property_closedate"]),
                           "amount": pd.to_numeric(d["property_amount"])})
     eng = read(folder / "engagement.csv")
-    live = set(eng.loc[eng["active"].eq("true") & ~eng["_fivetran_deleted"].eq("true"), "id"])
+    live = eng.loc[eng["active"].eq("true") & ~eng["_fivetran_deleted"].eq("true"), "id"].to_numpy()
     c = read(folder / "engagement_call.csv")
-    c = c[c["engagement_id"].isin(live) & ~c["property_hs_call_status"].isin(["FAILED", "CANCELED"])]
+    c = c[_isin(c["engagement_id"], live) & ~c["property_hs_call_status"].isin(["FAILED", "CANCELED"])]
     calls = pd.DataFrame({"owner": c["property_hubspot_owner_id"], "day": _epoch_day(c["property_hs_timestamp"]),
                           "connected": c["property_hs_call_disposition"].isin(HUBSPOT_CONNECTED)})
     m = read(folder / "engagement_meeting.csv")
-    m = m[m["engagement_id"].isin(live)]
+    m = m[_isin(m["engagement_id"], live)]
     creator = m["property_hs_created_by_user_id"].map(owner_of_user).fillna("")
     owner = m["property_hubspot_owner_id"]
     for_other = (creator != owner) & creator.ne("")

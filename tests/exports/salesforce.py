@@ -7,6 +7,7 @@ two or three of them in turn (Prospecting, Qualification, Needs Analysis are dis
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -67,18 +68,28 @@ class _Objects:
     def __init__(self, crm: Crm):
         self.crm = crm
         u = crm.users
-        self.user_id = ids("User", u["uid"])
+        self.user_ids = pa.array(ids("User", u["uid"]), type=pa.string())
         self.names = u["name"].to_numpy(dtype=object)
-        rng = np.random.default_rng([int(crm.args["seed"]), 0x5F])
-        self.rng = rng
         self.as_of = np.datetime64(crm.as_of, "ms")
+        self._memo: dict = {}
 
-    def deletion(self, deleted, purged, created_utc):
+    def user_id(self, uid) -> pa.Array:
+        """User ids of an array of users (uid)."""
+        return self.user_ids.take(pa.array(np.asarray(uid, dtype=np.int64)))
+
+    def columns(self, method: str) -> dict:
+        """An object's typed columns, made once per Crm."""
+        if method not in self._memo:
+            self._memo[method] = getattr(self, method)()
+        return self._memo[method]
+
+    def deletion(self, obj: str, deleted, purged, created_utc):
         """When a deleted row was deleted: lately if still in the recycle bin (15 days),
-        soon after it was made if purged since."""
+        soon after it was made if purged since. Each object draws from its own stream."""
+        rng = np.random.default_rng([int(self.crm.args["seed"]), 0x5F, zlib.crc32(obj.encode())])
         n = len(deleted)
-        recent = self.as_of - (self.rng.integers(3600, 14 * 86400, n) * 1000).astype("timedelta64[ms]")
-        soon = created_utc + (self.rng.integers(600, 3 * 86400, n) * 1000).astype("timedelta64[ms]")
+        recent = self.as_of - (rng.integers(3600, 14 * 86400, n) * 1000).astype("timedelta64[ms]")
+        soon = created_utc + (rng.integers(600, 3 * 86400, n) * 1000).astype("timedelta64[ms]")
         when = np.where(purged, np.minimum(soon, self.as_of), np.maximum(recent, created_utc))
         return np.where(deleted, when, np.datetime64("NaT"))
 
@@ -87,7 +98,7 @@ class _Objects:
         created = to_utc(u["created"])
         modified = np.where(u["deactivated"].notna(), to_utc(u["deactivated"].fillna(u["created"])), created)
         return {
-            "Id": self.user_id, "Username": u["email"].to_numpy(dtype=object),
+            "Id": self.user_ids, "Username": u["email"].to_numpy(dtype=object),
             "LastName": u["last"].to_numpy(dtype=object), "FirstName": u["first"].to_numpy(dtype=object),
             "Name": self.names, "Alias": (u["first"].str[:1] + u["last"].str[:4]).str.lower().to_numpy(dtype=object),
             "Email": u["email"].to_numpy(dtype=object), "IsActive": u["active"].to_numpy(),
@@ -96,7 +107,7 @@ class _Objects:
             "Department": u["department"].to_numpy(dtype=object), "Division": u["division"].to_numpy(dtype=object),
             "Title": u["title"].to_numpy(dtype=object), "UserType": np.full(len(u), "Standard", dtype=object),
             "TimeZoneSidKey": np.full(len(u), "America/New_York", dtype=object),
-            "CreatedDate": ("ts", created), "CreatedById": np.full(len(u), self.user_id[0], dtype=object),
+            "CreatedDate": ("ts", created), "CreatedById": self.user_id(np.zeros(len(u))),
             "LastModifiedDate": ("ts", modified),
             "_deleted": np.zeros(len(u), bool), "_purged": np.zeros(len(u), bool), "_modified": modified,
         }
@@ -111,7 +122,7 @@ class _Objects:
             "DeveloperName": r["developer_name"].to_numpy(dtype=object),
             "RollupDescription": np.asarray(rollup, dtype=object),
             "OpportunityAccessForAccountOwner": np.full(len(r), "Edit", dtype=object),
-            "LastModifiedDate": ("ts", modified), "LastModifiedById": np.full(len(r), self.user_id[0], dtype=object),
+            "LastModifiedDate": ("ts", modified), "LastModifiedById": self.user_id(np.zeros(len(r))),
             "SystemModstamp": ("ts", modified),
             "_deleted": np.zeros(len(r), bool), "_purged": np.zeros(len(r), bool), "_modified": modified,
         }
@@ -122,8 +133,8 @@ class _Objects:
         return {
             "Id": ids("Account", a["aid"]), "IsDeleted": np.zeros(len(a), bool),
             "Name": a["name"].to_numpy(dtype=object), "Type": a["type"].to_numpy(dtype=object),
-            "Industry": a["industry"].to_numpy(dtype=object), "OwnerId": self.user_id[a["owner"].to_numpy()],
-            "CreatedDate": ("ts", created), "CreatedById": self.user_id[a["owner"].to_numpy()],
+            "Industry": a["industry"].to_numpy(dtype=object), "OwnerId": self.user_id(a["owner"].to_numpy()),
+            "CreatedDate": ("ts", created), "CreatedById": self.user_id(a["owner"].to_numpy()),
             "LastModifiedDate": ("ts", created), "SystemModstamp": ("ts", created),
             "_deleted": np.zeros(len(a), bool), "_purged": np.zeros(len(a), bool), "_modified": created,
         }
@@ -133,7 +144,7 @@ class _Objects:
         created = to_utc(o["created"])
         modified = to_utc(o["last_modified"])
         deleted, purged = o["deleted"].to_numpy(), o["purged"].to_numpy()
-        gone = self.deletion(deleted, purged, created)
+        gone = self.deletion("Opportunity", deleted, purged, created)
         modified = np.where(deleted, gone, modified)
         stage = stage_name(o["stage"], o["sub"])
         prob = np.array([PROBABILITY[s] for s in stage], dtype=float)
@@ -151,9 +162,9 @@ class _Objects:
             "CloseDate": ("date", close), "LeadSource": o["lead_source"].to_numpy(dtype=object),
             "IsClosed": o["status"].ne("open").to_numpy(), "IsWon": o["status"].eq("won").to_numpy(),
             "ForecastCategory": fc[:, 0], "ForecastCategoryName": fc[:, 1],
-            "OwnerId": self.user_id[o["owner"].to_numpy()], "CreatedDate": ("ts", created),
-            "CreatedById": self.user_id[o["creator"].to_numpy()], "LastModifiedDate": ("ts", modified),
-            "LastModifiedById": self.user_id[o["owner"].to_numpy()], "SystemModstamp": ("ts", modified),
+            "OwnerId": self.user_id(o["owner"].to_numpy()), "CreatedDate": ("ts", created),
+            "CreatedById": self.user_id(o["creator"].to_numpy()), "LastModifiedDate": ("ts", modified),
+            "LastModifiedById": self.user_id(o["owner"].to_numpy()), "SystemModstamp": ("ts", modified),
             "FiscalYear": ("int", year), "FiscalQuarter": ("int", quarter),
             "Loss_Reason__c": loss, "Sourced_By__c": ids("User", o["source"]),
             "_deleted": deleted & ~purged, "_purged": purged, "_modified": modified,
@@ -171,7 +182,7 @@ class _Objects:
         amount = h["amount"].to_numpy()
         return {
             "Id": ids("OpportunityHistory", np.arange(len(h))), "OpportunityId": ids("Opportunity", oid),
-            "CreatedById": self.user_id[h["by"].to_numpy()], "CreatedDate": ("ts", at),
+            "CreatedById": self.user_id(h["by"].to_numpy()), "CreatedDate": ("ts", at),
             "StageName": stage, "Amount": amount, "ExpectedRevenue": amount * prob / 100,
             "CloseDate": ("date", h["close_day"].to_numpy().astype("datetime64[D]")),
             "Probability": prob, "ForecastCategory": fc, "SystemModstamp": ("ts", at),
@@ -197,7 +208,7 @@ class _Objects:
         t = self.crm.tasks
         created = to_utc(t["created"])
         deleted, purged = t["deleted"].to_numpy(), t["purged"].to_numpy()
-        gone = self.deletion(deleted, purged, created)
+        gone = self.deletion("Task", deleted, purged, created)
         modified = np.where(deleted, gone, created)
         completed = t["status"].eq("Completed").to_numpy()
         call = t["subtype"].eq("Call").to_numpy()
@@ -209,11 +220,11 @@ class _Objects:
             "Subject": t["subject"].to_numpy(dtype=object),
             "ActivityDate": ("date", t["start"].to_numpy().astype("datetime64[D]")),
             "Status": t["status"].to_numpy(dtype=object), "Priority": np.full(len(t), "Normal", dtype=object),
-            "OwnerId": self.user_id[t["owner"].to_numpy()], "Type": t["type_field"].to_numpy(dtype=object),
+            "OwnerId": self.user_id(t["owner"].to_numpy()), "Type": t["type_field"].to_numpy(dtype=object),
             "IsDeleted": deleted, "AccountId": ww["AccountId"], "IsClosed": completed,
-            "CreatedDate": ("ts", created), "CreatedById": self.user_id[t["creator"].to_numpy()],
+            "CreatedDate": ("ts", created), "CreatedById": self.user_id(t["creator"].to_numpy()),
             "LastModifiedDate": ("ts", created, None, (deleted, gone)),
-            "LastModifiedById": self.user_id[t["creator"].to_numpy()],
+            "LastModifiedById": self.user_id(t["creator"].to_numpy()),
             "SystemModstamp": ("ts", created, None, (deleted, gone)), "CallDurationInSeconds": ("int", t["duration_s"].to_numpy()),
             "CallType": t["call_type"].to_numpy(dtype=object), "CallDisposition": t["disposition"].to_numpy(dtype=object),
             "CallObject": np.asarray(dialer_id, dtype=object), "TaskSubtype": t["subtype"].to_numpy(dtype=object),
@@ -227,7 +238,7 @@ class _Objects:
         start = to_utc(e["start"])
         end = start + (e["duration_min"].to_numpy() * 60000).astype("timedelta64[ms]")
         deleted, purged = e["deleted"].to_numpy(), e["purged"].to_numpy()
-        gone = self.deletion(deleted, purged, created)
+        gone = self.deletion("Event", deleted, purged, created)
         status = e["status"].to_numpy(dtype=object)
         # a meeting's outcome is recorded after it ends
         updated = np.where(status != "", np.maximum(end, created), created)
@@ -240,10 +251,10 @@ class _Objects:
             "ActivityDate": ("date", e["start"].to_numpy().astype("datetime64[D]")),
             "DurationInMinutes": ("int", e["duration_min"].to_numpy()),
             "StartDateTime": ("ts", start), "EndDateTime": ("ts", end), "AccountId": ww["AccountId"],
-            "OwnerId": self.user_id[e["owner"].to_numpy()], "Type": np.full(len(e), "Meeting", dtype=object),
+            "OwnerId": self.user_id(e["owner"].to_numpy()), "Type": np.full(len(e), "Meeting", dtype=object),
             "IsChild": e["is_child"].to_numpy(), "CreatedDate": ("ts", created),
-            "CreatedById": self.user_id[e["creator"].to_numpy()], "LastModifiedDate": ("ts", modified),
-            "LastModifiedById": self.user_id[e["owner"].to_numpy()], "SystemModstamp": ("ts", modified),
+            "CreatedById": self.user_id(e["creator"].to_numpy()), "LastModifiedDate": ("ts", modified),
+            "LastModifiedById": self.user_id(e["owner"].to_numpy()), "SystemModstamp": ("ts", modified),
             "IsDeleted": deleted, "ShowAs": np.full(len(e), "Busy", dtype=object),
             "EventSubtype": np.full(len(e), "Event", dtype=object), "Meeting_Status__c": status,
             "_deleted": deleted & ~purged, "_purged": purged, "_modified": modified,
@@ -288,7 +299,7 @@ class _Objects:
         r = fh["row"].to_numpy()
         return {
             "Id": ids("OpportunityFieldHistory", np.arange(len(fh))), "IsDeleted": deleted[r],
-            "OpportunityId": ids("Opportunity", oid[r]), "CreatedById": self.user_id[by[r]],
+            "OpportunityId": ids("Opportunity", oid[r]), "CreatedById": self.user_id(by[r]),
             "CreatedDate": ("ts", at[r]), "Field": fh["Field"].to_numpy(dtype=object),
             "DataType": fh["DataType"].to_numpy(dtype=object),
             "OldValue": fh["OldValue"].to_numpy(dtype=object), "NewValue": fh["NewValue"].to_numpy(dtype=object),
@@ -327,6 +338,8 @@ def _formatted(col, fmt, cache: dict):
 
 def _api_text(kind, col):
     """A typed column as Salesforce's APIs write it: all text."""
+    if isinstance(col, pa.Array):
+        return col
     if kind is not None:
         return {"ts": F.iso_ms_z, "date": F.iso_date, "int": F.integer}[kind](col)
     col = np.asarray(col)
@@ -338,7 +351,10 @@ def _api_text(kind, col):
 
 
 def _sync_value(kind, col):
-    """A typed column as a warehouse holds it: numbers and booleans stay typed."""
+    """A typed column as a warehouse holds it: numbers and booleans stay typed; empty text
+    is NULL."""
+    if isinstance(col, pa.Array):
+        return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
     if kind == "int":
         return F.typed_number(col, integral=True)
     if kind is not None:
@@ -348,20 +364,30 @@ def _sync_value(kind, col):
         return pa.array(col)
     if col.dtype.kind in "fiu":
         return F.typed_number(col)
-    return F.text(col)
+    t = F.text(col)
+    return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
+
+
+def _objects(crm: Crm) -> _Objects:
+    if "sf_objects" not in crm.cache:
+        crm.cache["sf_objects"] = _Objects(crm)
+    return crm.cache["sf_objects"]
 
 
 def write_api(crm: Crm, out: Path, upper: bool = False, field_history: bool = False) -> dict:
     """One CSV per object as the APIs export it (all fields quoted); deleted rows still in the
     recycle bin come with IsDeleted=true (queryAll, 'Export All', 'Include deleted')."""
-    objects = _Objects(crm)
+    objects = _objects(crm)
+    texts = crm.cache.setdefault("sf_api_text", {})
     rows = {}
     for obj in (DATALOADER_OBJECTS if field_history else API_OBJECTS):
-        cols = getattr(objects, METHOD[obj])()
-        keep = pa.array(~cols["_purged"])
-        cache: dict = {}
-        frame = {(name.upper() if upper else name): _formatted(col, _api_text, cache).filter(keep)
-                 for name, col in cols.items() if not name.startswith("_")}
+        cols = objects.columns(METHOD[obj])
+        if obj not in texts:
+            keep = pa.array(~cols["_purged"])
+            cache: dict = {}
+            texts[obj] = {name: _formatted(col, _api_text, cache).filter(keep)
+                          for name, col in cols.items() if not name.startswith("_")}
+        frame = {(name.upper() if upper else name): col for name, col in texts[obj].items()}
         rows[f"{obj}.csv"] = F.write_csv(frame, out / f"{obj}.csv", quoting="all")
     return rows
 
@@ -369,12 +395,12 @@ def write_api(crm: Crm, out: Path, upper: bool = False, field_history: bool = Fa
 def write_sync(crm: Crm, out: Path) -> dict:
     """The objects as Fivetran lands them: snake_case tables and columns, _fivetran_synced,
     _fivetran_deleted for rows gone from Salesforce (purged)."""
-    objects = _Objects(crm)
+    objects = _objects(crm)
     rng = np.random.default_rng([int(crm.args["seed"]), 0xF5])
     as_of = np.datetime64(crm.as_of, "ms")
     rows = {}
     for obj in API_OBJECTS:
-        cols = getattr(objects, METHOD[obj])()
+        cols = objects.columns(METHOD[obj])
         synced = F.synced_at(cols["_modified"], as_of, rng)
         cache: dict = {}
         data = {snake(name): _formatted(col, _sync_value, cache)
