@@ -665,7 +665,7 @@ class _Builder:
         })
         self.traps["SDR-booked meetings on an AE's calendar (CreatedById = SDR, OwnerId = AE)"] = n
         self.traps["meetings still scheduled after the export date (status blank / SCHEDULED)"] = int(future.sum())
-        self.traps["past meetings never updated (status blank: not held)"] = int(never_updated.sum())
+        self.traps["past meetings never updated (status blank / SCHEDULED: not held)"] = int(never_updated.sum())
 
         # AEs' meetings on their deals
         a = org.activities
