@@ -510,6 +510,17 @@ def _check_warehouse(url: str, root, schema: str | None):
         with engine.connect() as conn:
             far = conn.execute(sa.text(f"SELECT MAX(_fivetran_end) FROM {prefix}deal_stage")).scalar()
         assert str(far).startswith("9999-12-31")
+        # UI exports: report footers cut, $ amounts, US dates, local date-times
+        load_warehouse.load(root / "salesforce-report", url, schema, tables=["opportunities", "opportunity_history"])
+        types = {c["name"]: c["type"] for c in inspector.get_columns("opportunities", schema=schema)}
+        assert isinstance(types["amount"], sa.Numeric) and isinstance(types["close_date"], sa.Date)
+        types = {c["name"]: c["type"] for c in inspector.get_columns("opportunity_history", schema=schema)}
+        assert isinstance(types["last_modified_date"], sa.DateTime)
+        deals = "hubspot_crm_exports_all_deals_2026_01_01"
+        assert load_warehouse.load(root / "hubspot-export", url, schema, tables=[deals])[deals] == \
+            len(_read(root / "hubspot-export" / "hubspot-crm-exports-all-deals-2026-01-01.csv"))
+        types = {c["name"]: c["type"] for c in inspector.get_columns(deals, schema=schema)}
+        assert isinstance(types["close_date"], sa.DateTime) and isinstance(types["record_id"], sa.BigInteger)
     finally:
         engine.dispose()
 

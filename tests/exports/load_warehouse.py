@@ -114,7 +114,10 @@ def typed(values: pd.Series, kind: str) -> list:
         naive = pd.to_datetime(text, format="ISO8601").to_numpy().astype("datetime64[us]").astype(object)
         out = [t.replace(tzinfo=timezone.utc) for t in naive]
     elif kind in ("local", "us_local"):
-        when = pd.to_datetime(v.str.replace(",", "", regex=False), format="ISO8601" if kind == "local" else None)
+        v = v.str.replace(",", "", regex=False)
+        fmt = "ISO8601" if kind == "local" else \
+            "%m/%d/%Y %I:%M %p" if v.str.endswith("M").all() else "%m/%d/%Y %H:%M"
+        when = pd.to_datetime(v, format=fmt)
         out = when.to_numpy().astype("datetime64[us]").astype(object).tolist()
     elif kind in ("date", "us_date"):
         when = pd.to_datetime(v, format="%Y-%m-%d" if kind == "date" else "%m/%d/%Y")

@@ -101,8 +101,7 @@ def _salesforce(folder: Path, obj: str, shape: str) -> pd.DataFrame:
         deleted = frame["_fivetran_deleted"].eq("true")
         if "is_deleted" in frame:
             deleted |= frame["is_deleted"].eq("true")
-        frame = frame[~deleted]
-        return frame.rename(columns=lambda c: c)   # accessed by snake names below
+        return frame[~deleted]                  # columns in snake_case: see _col
     frame = read(folder / f"{obj}.csv")
     frame.columns = [c.lower() for c in frame.columns]
     if "isdeleted" in frame:
@@ -132,7 +131,7 @@ def _epoch_day(ms: pd.Series) -> pd.Series:
     return when.dt.tz_localize(None).dt.normalize()
 
 
-def _day(text: pd.Series, fmt: str | None = None) -> pd.Series:
+def _day(text: pd.Series, fmt: str = "ISO8601") -> pd.Series:
     return pd.to_datetime(text, format=fmt).dt.normalize()
 
 
