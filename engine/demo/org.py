@@ -134,6 +134,11 @@ class DemoOrg:
     goals: pd.DataFrame           # rep_id, period, metric, target
     truth: pd.DataFrame           # rep_id, role, team, planted_metric ('' if healthy), severity
     end: str                      # 'YYYY-MM', the last full month generated
+    # every meeting a prospector booked (warm-up included): rep_id (the booker), booked_date,
+    # meeting_date, held, opportunity_id (the deal it made, if kept). Not a dataset file: the
+    # activities hold its meeting_scheduled and meeting_held rows; CRM-shaped exports need the
+    # meeting itself (booked one day, on the calendar another, perhaps after the window).
+    meetings: pd.DataFrame | None = None
 
 
 # ------------------------------------------------------------------ internal shapes
@@ -209,7 +214,8 @@ def generate_org(pipeline: Pipeline, reps: int = 40, months: int = 12, seed: int
                           "severity": severity})
     return DemoOrg(reps=people.frame, opportunities=opps, stage_history=history,
                    activities=activities, goals=_goals(pipeline, people, cal), truth=truth,
-                   end=end)
+                   end=end, meetings=_meeting_frame(people, meetings, meeting_opp,
+                                                    opps["opportunity_id"], cal))
 
 
 def write_org(org: DemoOrg, out: Path | str, fmt: str = "csv") -> dict[str, int]:
@@ -658,6 +664,23 @@ def _meeting_rows(meetings: dict[str, np.ndarray], meeting_opp: np.ndarray,
     held = meetings["held"] & (meetings["held_day"] >= cal.start)
     return [_part(meetings["rep"][booked], meetings["day"][booked], BOOKED),
             _part(meetings["rep"][held], meetings["held_day"][held], HELD, opp=meeting_opp[held])]
+
+
+def _meeting_frame(people: _People, meetings: dict[str, np.ndarray], meeting_opp: np.ndarray,
+                   opp_ids: pd.Series, cal: _Calendar) -> pd.DataFrame:
+    """Each meeting booked, one row: who booked it, when, for when, held, the deal it made.
+
+    Draws nothing from the generator, so the dataset frames stay what they were. A meeting
+    whose day falls past the window is still to come: it is not held (yet).
+    """
+    return pd.DataFrame({
+        "rep_id": people.frame["rep_id"].to_numpy(dtype=object)[meetings["rep"]],
+        "booked_date": _dates(cal, meetings["day"]),
+        "meeting_date": _dates(cal, meetings["held_day"]),
+        "held": meetings["held"],
+        "opportunity_id": np.where(meeting_opp >= 0, opp_ids.to_numpy(dtype=object)[meeting_opp],
+                                   None),
+    })
 
 
 def _deal_meeting_rows(rng: np.random.Generator, deals: _Deals,
