@@ -84,6 +84,7 @@ class PartSQL:
         self.path = path                 # the YAML key path of the part
         self.joins: list[str] = []
         self.fields: dict[str, str] = {}
+        self.means: list[tuple[str, str, str]] = []      # (vocabulary, SQL of the value, column): listed when unknown
 
     # ------------------------------------------------------------------ columns
     def col(self, names: list[str], optional: bool, path: tuple) -> str:
@@ -126,7 +127,10 @@ class PartSQL:
         if c.means is not None:
             [(name, wanted)] = c.means.items()
             voc = self.m.vocabulary(name)
-            return f"coalesce({self.translate(x, voc.map, voc.patterns)} IN {words(wanted)}, false)"
+            found = self.translate(x, voc.map, voc.patterns)
+            self.means.append((name, f"CASE WHEN {x} IS NOT NULL AND {found} IS NULL THEN {x} END",
+                               self.f.column([self.m.resolve(n) for n in c.column]) or c.column[0]))
+            return f"coalesce({found} IN {words(wanted)}, false)"
         if c.prefix is not None:
             return "coalesce(" + " OR ".join(f"starts_with(lower({x}), {lit(self.m.resolve(p).lower())})"
                                              for p in c.prefix) + ", false)"

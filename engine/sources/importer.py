@@ -291,6 +291,9 @@ class Run:
                 select.append(f"CAST({bad.value} AS VARCHAR) AS {quote_ident(f'__badv_{target}_{k}')}")
         for j, (_, cond) in enumerate(adds):
             select.append(f"coalesce({cond}, false) AS {quote_ident(f'__add_{j}')}")
+        means = list(dict.fromkeys(c.means))
+        for j, (_, sql, _) in enumerate(means):
+            select.append(f"{sql} AS {quote_ident(f'__means_{j}')}")
         try:
             self.b.table(name, f"SELECT {', '.join(select)} FROM {self.b.numbered(f.view)} AS s {' '.join(c.joins)}")
         except Exception as exc:     # noqa: BLE001 - a regular expression the engine refuses, say
@@ -306,6 +309,7 @@ class Run:
                                      f"WHERE _skip IS NOT NULL OR _drop IS NOT NULL GROUP BY 1"):
             counts.drop(reason, int(n))
         self.report.note_unmapped(self.b, spec.stem, name, values, part)
+        self.report.note_unknown_words(self.b, spec.stem, name, means)
         for j, (kind, _) in enumerate(adds):
             n = int(self.b.scalar(f"SELECT count(*) FROM {name} WHERE __add_{j} AND _skip IS NULL AND _drop IS NULL"))
             self.report.added[kind] = self.report.added.get(kind, 0) + n

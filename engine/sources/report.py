@@ -120,12 +120,25 @@ class ImportReport:
                 continue
             rule = part.columns[target]
             how = rule.unmapped
-            became = {"error": "refused", "keep": "kept as is", "drop": "row left out"}.get(how, f"read as {how!r}")
+            became = {"error": "refused", "keep": "kept as is", "drop": "row left out",
+                      "blank": "left empty"}.get(how, f"read as {how!r}")
             rows = backend.rows(f"SELECT {quote_ident('__raw_' + target)}, count(*) FROM {table} "
-                                f"WHERE {quote_ident('__unm_' + target)} AND _skip IS NULL GROUP BY 1 "
+                                f"WHERE {quote_ident('__unm_' + target)} AND _skip IS NULL "
+                                f"AND (_drop IS NULL OR _drop LIKE 'unmapped %') GROUP BY 1 "
                                 f"ORDER BY 2 DESC, 1 LIMIT {MAX_UNMAPPED}")
             for value, n in rows:
                 self.unmapped.append(Unmapped(stem, target, v.source, str(value), int(n), became))
+
+    def note_unknown_words(self, backend, stem: str, table: str, means: list) -> None:
+        """Values a condition looked up in a vocabulary (`means`) that it does not know: a call
+        outcome no vocabulary names counts as no connect, and is listed here."""
+        for j, (vocabulary, _, column) in enumerate(means):
+            rows = backend.rows(f"SELECT {quote_ident(f'__means_{j}')}, count(*) FROM {table} "
+                                f"WHERE {quote_ident(f'__means_{j}')} IS NOT NULL AND _skip IS NULL AND _drop IS NULL "
+                                f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_UNMAPPED}")
+            for value, n in rows:
+                self.unmapped.append(Unmapped(stem, f"({vocabulary})", column, str(value), int(n),
+                                              f"not in the {vocabulary} vocabulary: counts as none"))
 
     # ------------------------------------------------------------------ coverage
     def coverage(self, catalog: "Catalog | None" = None) -> list[dict]:

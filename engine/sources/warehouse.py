@@ -31,8 +31,10 @@ def patterns(mapping: Mapping) -> list[str]:
     """Every file name or pattern the mapping reads (parts, lookups, only_without)."""
     found: list[str] = []
 
+    from pydantic import BaseModel
+
     def walk(node):
-        if hasattr(node, "model_fields"):
+        if isinstance(node, BaseModel):
             for name in type(node).model_fields:
                 value = getattr(node, name)
                 if name in ("files", "only_without") and isinstance(value, list):
