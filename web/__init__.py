@@ -24,15 +24,15 @@ def create_app(test_config: dict | None = None) -> Flask:
                 instance_path=str(Path(instance).resolve()) if instance else None)
     app.config.from_mapping(cfg.defaults(app.instance_path))
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
+        cfg.from_instance_file(app)
         app.config.update(cfg.from_environment())
     else:
         app.config.update(test_config)
     cfg.finalise(app.config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    cfg.make_instance_folder(app.instance_path)
 
     app.extensions["fairway.catalog"] = load_catalog(app.config["FAIRWAY_CATALOG"])
-    db.init_app(app)
+    cfg.init_database(app, db)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
