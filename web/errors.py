@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 
 def wants_json() -> bool:
@@ -17,6 +17,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(err):
         return _respond(400, "The form expired or came from elsewhere; reload the page and try again.")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(err):
+        from engine.files import human_size
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return _respond(413, f"The upload is larger than {human_size(limit)}, the limit of one request. "
+                             "Upload fewer or smaller files (a .zip of them is smaller), or import large "
+                             "datasets from a server folder." if limit else err.description)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
