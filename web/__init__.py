@@ -5,10 +5,12 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import config as cfg
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
+MAX_ID = 2 ** 31 - 1          # the largest id of an integer column (32 bits on PostgreSQL)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -51,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reps.routes import bp as reps_bp
     from .team.routes import bp as team_bp
 
+    app.url_map.converters["int"] = DatabaseId
     filters.register(app)
     errors.register(app)
     app.register_blueprint(vendor_blueprint())
@@ -73,6 +76,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """<int:...> in every route: an id a database integer column can hold (larger: 404, not 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def vendor_blueprint():

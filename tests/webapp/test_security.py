@@ -60,7 +60,7 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "admin.reset_password": ADMIN, "admin.datasets": ADMIN, "admin.dataset": ADMIN, "admin.upload": ADMIN,
     "admin.import_folder": ADMIN, "admin.set_current": ADMIN, "admin.delete_dataset": ADMIN,
     # the JSON API
-    "api.csrf_token": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
+    "api.csrf_token": EVERYONE, "api.openapi": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
     "api.rep_diagnosis": REP_DATA, "api.plans": REP_DATA, "api.plan": REP_DATA, "api.assignments": REP_DATA,
     "api.complete_assignment": REP_DATA, "api.catalog_coverage": CATALOG, "api.current_dataset_summary": EVERYONE,
 }
