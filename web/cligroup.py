@@ -82,10 +82,18 @@ def database_problem(exc: BaseException) -> str | None:
 
 
 def require_tables(*names: str) -> None:
-    """Exit 1 unless the database of the app in context has these tables."""
+    """Exit 1 unless the database of the app in context has these tables (an SQLite file that
+    is not there yet is not created by asking)."""
+    from pathlib import Path
+
     from sqlalchemy import inspect
 
     from .extensions import db
-    missing = [n for n in names if not inspect(db.engine).has_table(n)]
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        missing = list(names)
+    else:
+        missing = [n for n in names if not inspect(db.engine).has_table(n)]
     if missing:
         raise click.ClickException("the database has no tables: run `fairway db upgrade` first")
