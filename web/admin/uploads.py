@@ -18,6 +18,7 @@ from engine.files import human_size
 
 DATASET_FILES = ("reps", "opportunities", "stage_history", "activities", "goals")
 EXPECTED_NAMES = ", ".join(f"{s}.csv" for s in DATASET_FILES) + " (or .parquet)"
+TABLE_EXTENSIONS = ("csv", "parquet", "txt", "tsv", "")     # names worth a "did you mean"
 CHUNK = 1024 * 1024
 RATIO_FLOOR = CHUNK          # tiny files may compress very well: the ratio counts beyond 1 MiB
 SERVER_FOLDER = "import larger datasets from a server folder (Datasets, Import a server folder)"
@@ -68,6 +69,8 @@ class Unpacker:
     def accept(self, label: str, name: str) -> str | None:
         """The dataset file name to write `name` as, or None (a problem or an ignored file is noted)."""
         stem, dot, ext = name.rpartition(".")
+        if not dot:
+            stem, ext = name, ""
         if stem in DATASET_FILES and ext in ("csv", "parquet"):
             if stem in self.seen:
                 self.refuse(label, f"a second {stem} file", expected="each dataset file once")
@@ -78,8 +81,8 @@ class Unpacker:
             self.refuse(label, "a zip inside the zip: zips inside zips are not opened",
                         expected="the CSV or Parquet files themselves in one zip")
             return None
-        close = did_you_mean(stem if dot else name, DATASET_FILES)
-        if close:
+        close = did_you_mean(stem, DATASET_FILES) if ext.lower() in TABLE_EXTENSIONS else None
+        if close:           # reps.CSV, opportunity.csv, goals.txt: a dataset file under a wrong name
             self.refuse(label, "not a dataset file name", value=name, expected=EXPECTED_NAMES,
                         suggestion=f"{close}.{ext.lower() if ext.lower() in ('csv', 'parquet') else 'csv'}")
         else:
