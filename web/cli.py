@@ -379,12 +379,14 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
     import os
     import tempfile
 
-    from web import create_app
     from web.demo import init_db, seed_demo
     if instance_dir is None:
         instance_dir = Path(tempfile.mkdtemp(prefix="fairway-demo-"))
+        made = True
     elif instance_dir.exists() and any(instance_dir.iterdir()):
         usage(f"{instance_dir} is not empty: the demo needs a fresh instance folder")
+    else:
+        made = not instance_dir.exists()
     instance_dir = instance_dir.resolve()
     try:
         instance_dir.mkdir(parents=True, exist_ok=True)
@@ -393,7 +395,12 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
     os.environ["FAIRWAY_INSTANCE"] = str(instance_dir)
     os.environ["FAIRWAY_ENV"] = "demo"
     os.environ.pop("FAIRWAY_DATABASE_URL", None)
-    app = create_app()
+    try:
+        app = load_app()             # a setting it cannot use (FAIRWAY_CATALOG...) is one line, exit 1
+    except click.ClickException:
+        if made:
+            shutil.rmtree(instance_dir, ignore_errors=True)
+        raise
     click.echo(f"Preparing the demo instance in {instance_dir} ...")
     init_db(app)
     users = seed_demo(app, instance_dir / "demo-org", reps=reps)

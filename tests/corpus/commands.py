@@ -88,6 +88,8 @@ COMMANDS: list[Command] = [
         "is not a folder"),
     cmd("demo-data-out-under-a-file", "demo-data {file}/x --reps 10 --months 2", 1, "is not a folder"),
     cmd("demo-instance-under-a-file", "demo --instance {file}/x --no-serve", 1, "is not a folder"),
+    cmd("demo-with-a-broken-setting", "demo --instance {new} --no-serve", 1, "FAIRWAY_MAX_UPLOAD_TOTAL_BYTES='-5'",
+        env={"FAIRWAY_MAX_UPLOAD_TOTAL_BYTES": "-5"}),
     # the app's own commands: the configuration, in one line
     cmd("run-no-key", "run", 1, NO_KEY, env={"FAIRWAY_INSTANCE": "{fresh}"}),
     cmd("routes-no-key", "routes", 1, NO_KEY, env={"FAIRWAY_INSTANCE": "{fresh}"}),
