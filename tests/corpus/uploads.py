@@ -155,6 +155,9 @@ UPLOADS: list[Upload] = [
     Upload("zip-pipe-member", lambda org: {"p.zip": zipped({
         "reps.csv": special("reps.csv", stat.S_IFIFO), "opportunities.csv": org["opportunities.csv"]})},
         ("a device, pipe or socket in the zip",)),
+    Upload("zip-folder-posing-as-a-file", lambda org: {"f.zip": zipped({
+        "reps.csv": special("reps.csv", stat.S_IFDIR), "opportunities.csv": org["opportunities.csv"]})},
+        ("a folder in the zip",)),
     Upload("zip-empty-member", lambda org: {"e.zip": zipped({**with_reps(org), "goals.csv": b""})},
            ("goals.csv", "an empty file (0 bytes)")),
     Upload("zip-nested", lambda org: {"outer.zip": zipped({"inner.zip": zipped(with_reps(org))})},

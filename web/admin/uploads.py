@@ -172,7 +172,7 @@ class Unpacker:
             return None
         kind = stat.S_IFMT(m.external_attr >> 16) if m.create_system == 3 else 0
         if kind and kind != stat.S_IFREG:
-            what = "a symbolic link" if kind == stat.S_IFLNK else "a device, pipe or socket"
+            what = {stat.S_IFLNK: "a symbolic link", stat.S_IFDIR: "a folder"}.get(kind, "a device, pipe or socket")
             return self.refuse(where, f"{what} in the zip: only plain files are read",
                                expected="the file itself in the zip")
         name = self.accept(where, parts[-1])
