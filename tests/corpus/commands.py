@@ -29,7 +29,6 @@ class Command:
     env: dict[str, str | None] = field(default_factory=dict)     # on top of a clean environment
     stdin: str | None = None
     json_refusal: bool = False          # stdout is {"valid": false, "problems": [...]}
-    pending: str | None = None          # a known gap, owned elsewhere: the case must fail until it is closed
 
 
 def cmd(ident: str, line: str, exit: int, *says: str, **kw) -> Command:
@@ -63,8 +62,8 @@ COMMANDS: list[Command] = [
     cmd("demo-data-into-a-full-folder", "demo-data {org}", 2, "exists and is not an empty folder"),
     cmd("import-no-mapping", "import {source} --out {new}", 2, "Missing option '--mapping'"),
     cmd("import-unknown-mapping", "import {source} --mapping nosuch --out {new}", 2,
-        "no mapping file 'nosuch'", "shipped: hubspot, salesforce"),
-    cmd("import-onto-a-dataset", "import {source} --mapping salesforce --out {org}", 2,
+        "no mapping file 'nosuch'", "no shipped mapping of that name (shipped: "),
+    cmd("import-onto-a-dataset", "import {source} --mapping salesforce-report --out {org}", 2,
         "exists and is not an empty folder"),
     cmd("demo-bad-port", "demo --port 70000", 2, "--port", "1<=x<=65535"),
     cmd("create-user-bad-role", "create-user bob --name Bob --role wizard", 2, "Invalid value for '--role'"),
@@ -75,8 +74,7 @@ COMMANDS: list[Command] = [
     cmd("broken-catalog-json", "validate {org} --json --catalog {dir}", 1, "folder is missing",
         json_refusal=True),
     cmd("latin1-dataset", "validate {latin1}", 1, "reps.csv", "utf-8"),
-    cmd("linked-file", "validate {linked}", 1, "reps.csv", "symbolic link",
-        pending="engine/dataset does not apply the path policy of engine/files.py yet (the reader's rewrite)"),
+    cmd("linked-file", "validate {linked}", 1, "reps.csv", "symbolic link"),
     cmd("device-as-dataset", "validate /dev/null", 1, "/dev/null"),
     cmd("catalog-elsewhere", "metrics {org} --catalog {dir}", 1, "folder is missing"),
     cmd("catalog-check-elsewhere", "catalog check {dir}", 1, "catalog refused"),
@@ -84,7 +82,7 @@ COMMANDS: list[Command] = [
     cmd("mapping-is-a-device", "import {source} --mapping /dev/null --out {new}", 1,
         "/dev/null: not a regular file"),
     cmd("mapping-is-a-folder", "import {source} --mapping {dir} --out {new}", 1, "a folder where a file belongs"),
-    cmd("import-out-under-a-file", "import {source} --mapping salesforce --out {file}/x", 1,
+    cmd("import-out-under-a-file", "import {source} --mapping salesforce-report --out {file}/x", 1,
         "is not a folder"),
     cmd("demo-data-out-under-a-file", "demo-data {file}/x --reps 10 --months 2", 1, "is not a folder"),
     cmd("demo-instance-under-a-file", "demo --instance {file}/x --no-serve", 1, "is not a folder"),
