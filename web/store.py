@@ -49,11 +49,6 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
     """Validate, analyse and store a dataset folder; DatasetError (nothing stored) if refused."""
     cat = catalog()
     ds = load_dataset(folder, cat.pipeline)          # raises DatasetError with every problem
-    if period is None and ds.last_activity_date() is None:
-        raise DatasetError([Problem(file=source, message="nothing in the files has a date (no opportunity, "
-                                                         "activity or stage change), so there is no latest "
-                                                         "month to review",
-                                    expected="a month in Month to review (YYYY-MM), or files with dated rows")])
     analysis = analyse(ds, cat, period)
     docs, aggregates = rep_documents(analysis, cat)
     keep = Path(current_app.config["FAIRWAY_DATASETS"])

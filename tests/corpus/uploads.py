@@ -25,6 +25,7 @@ class Upload:
     says: tuple[str, ...]
     status: int = 200
     config: dict = field(default_factory=dict)                # on top of LIMITS
+    fields: dict = field(default_factory=dict)                # the form's other fields (period...)
 
 
 def zipped(members: dict[str, bytes | tuple[zipfile.ZipInfo, bytes]], method=zipfile.ZIP_DEFLATED) -> bytes:
@@ -187,5 +188,7 @@ UPLOADS: list[Upload] = [
            ("not a dataset file name", "opportunities.csv")),
     Upload("csv-not-utf8", lambda org: with_reps(org, **{"reps.csv": latin1(org)}), ("reps.csv", "utf-8")),
     # ---------------------------------------------------------------- valid files the analysis cannot use
-    Upload("nothing-dated", header_only, ("nothing in the files has a date", "Month to review")),
+    Upload("nothing-dated", header_only, ("no dated events", "Month to review")),
+    Upload("month-outside-the-data", lambda org: with_reps(org), ("no data in 2019-01", "Month to review"),
+           fields={"period": "2019-01"}),
 ]

@@ -37,7 +37,7 @@ def test_hostile_upload(case: Upload, app, auth, seeded_instance):
         app.config["MAX_CONTENT_LENGTH"] = app.config["FAIRWAY_MAX_UPLOAD_TOTAL_BYTES"] + 1024 * 1024
     auth.login("admin")
     before = stored(app)
-    r = upload_files(auth.client, case.build(org_files(seeded_instance)), make_current="y")
+    r = upload_files(auth.client, case.build(org_files(seeded_instance)), make_current="y", **case.fields)
     page = r.get_data(as_text=True)
     assert r.status_code == case.status, f"{case.id}: {r.status_code}\n{page[:3000]}"
     if case.status == 200:

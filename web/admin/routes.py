@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from engine.aggregation.period import PeriodError
 from engine.errors import FairwayError, Problem, ProblemsError
 
 from ..extensions import db
@@ -215,8 +216,12 @@ def _ingest(form, folder: Path, source: str, default_name: str) -> Dataset:
                       make_current=form.make_current.data, period=form.period.data or None)
     except ProblemsError:
         raise
+    except PeriodError as err:         # no month to review in the data, or not the one asked for
+        raise ProblemsError([Problem(file=source, message=str(err), value=form.period.data or None,
+                                     expected="a Month to review (YYYY-MM) that the data covers, or empty "
+                                              "for the latest month with data")]) from err
     except FairwayError as err:
-        # the engine's messages speak to the command line (its options): the page says what to do here
+        # other refusals of the analysis speak to the command line: the page says what to do here
         current_app.logger.warning("import of %s: the analysis refused it: %s", source, err)
         month = form.period.data or "the latest month with data"
         raise ProblemsError([Problem(file=source, message=f"the dataset was read, but {month} could not be "
