@@ -1,7 +1,8 @@
-"""Small helpers shared by tests: write a dataset folder from rows."""
+"""Small helpers shared by tests: write a dataset folder from rows; sign in, post forms and uploads."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -94,3 +95,20 @@ class AuthActions:
     def logout(self):
         token = csrf_from(self.client.get("/catalog/").get_data(as_text=True))
         return self.client.post("/logout", data={"csrf_token": token})
+
+
+def post_multipart(client, url: str, data: dict):
+    """Post multipart form data with the page's CSRF token, encoded in memory (the test client
+    would spool large bodies to a temporary file it never closes)."""
+    from werkzeug.test import stream_encode_multipart
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    stream, length, boundary = stream_encode_multipart({**data, "csrf_token": token}, use_tempfile=False)
+    return client.post(url, input_stream=stream, content_length=length,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def upload_files(client, files: dict[str, bytes], **extra):
+    """Post files (name -> bytes) through the admin's upload form."""
+    from werkzeug.datastructures import FileStorage
+    data = {"files": [FileStorage(io.BytesIO(content), filename=name) for name, content in files.items()], **extra}
+    return post_multipart(client, "/admin/datasets/upload", data)

@@ -5,10 +5,12 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import config as cfg
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
+MAX_ID = 2 ** 31 - 1          # the largest id of an integer column (32 bits on PostgreSQL)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -24,15 +26,15 @@ def create_app(test_config: dict | None = None) -> Flask:
                 instance_path=str(Path(instance).resolve()) if instance else None)
     app.config.from_mapping(cfg.defaults(app.instance_path))
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
+        cfg.from_instance_file(app)
         app.config.update(cfg.from_environment())
     else:
         app.config.update(test_config)
     cfg.finalise(app.config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    cfg.make_instance_folder(app.instance_path)
 
     app.extensions["fairway.catalog"] = load_catalog(app.config["FAIRWAY_CATALOG"])
-    db.init_app(app)
+    cfg.init_database(app, db)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -51,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reps.routes import bp as reps_bp
     from .team.routes import bp as team_bp
 
+    app.url_map.converters["int"] = DatabaseId
     filters.register(app)
     errors.register(app)
     app.register_blueprint(vendor_blueprint())
@@ -73,6 +76,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """<int:...> in every route: an id a database integer column can hold (larger: 404, not 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def vendor_blueprint():

@@ -1,21 +1,26 @@
 """The `fairway` command: a Flask group whose data commands are thin wrappers
-over engine functions (they need no app), plus the app's own `run` and `demo`.
+over engine functions (they need no app), plus the app's own `run`, `db` and `demo`.
 
 Exit codes: 0 success, 1 the input was refused (every reason on stderr), 2 usage.
+Help, a bare `fairway` and a mistyped command never load the app (see web.cligroup).
 """
 from __future__ import annotations
 
+import json
+import shutil
 import sys
+import tempfile
 from enum import IntEnum
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup
 
 from engine import __version__
 from engine.catalog import Catalog, load_catalog
-from engine.errors import FairwayError, ProblemsError
+from engine.errors import FairwayError, Problem, ProblemsError
 from engine.progress import terminal_progress
+
+from .cligroup import FairwayGroup, load_app, require_tables
 
 
 class Exit(IntEnum):
@@ -24,20 +29,17 @@ class Exit(IntEnum):
     USAGE = 2
 
 
-def _create_app():
-    from web import create_app
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+@click.group(cls=FairwayGroup, create_app=load_app, add_version_option=False,
              help="fairway: find the one thing to coach each rep this month.")
 @click.version_option(__version__, prog_name="fairway")
 def cli():
     pass
 
 
-def refuse(err: ProblemsError) -> None:
-    """Print every problem on stderr and exit 1."""
+def refuse(err: ProblemsError, as_json: bool = False) -> None:
+    """Print every problem on stderr and exit 1; with `as_json`, the problems as JSON on stdout too."""
+    if as_json:
+        click.echo(json.dumps({"valid": False, "problems": [p.to_dict() for p in err.problems]}, indent=2))
     click.echo(err.summary(), err=True)
     sys.exit(Exit.REFUSED)
 
@@ -53,23 +55,23 @@ def catalog_option(f):
                         "to use in place of the shipped one.")(f)
 
 
-def get_catalog(catalog_dir: Path | None) -> Catalog:
+def get_catalog(catalog_dir: Path | None, as_json: bool = False) -> Catalog:
     try:
         return load_catalog(catalog_dir)
     except ProblemsError as err:
-        refuse(err)
+        refuse(err, as_json)
         raise  # unreachable
 
 
 dataset_arg = click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 
 
-def load_or_refuse(dataset: Path, catalog: Catalog):
+def load_or_refuse(dataset: Path, catalog: Catalog, as_json: bool = False):
     from engine.dataset import load_dataset
     try:
         return load_dataset(dataset, catalog.pipeline, progress=terminal_progress())
     except ProblemsError as err:
-        refuse(err)
+        refuse(err, as_json)
 
 
 def warn(messages) -> None:
@@ -82,12 +84,13 @@ def warn(messages) -> None:
 @cli.command("validate", with_appcontext=False)
 @dataset_arg
 @catalog_option
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print the summary as JSON; a refusal as {"valid": false, "problems": [...]}.')
 def validate_cmd(dataset: Path, catalog_dir: Path | None, as_json: bool):
     """Check DATASET against the data contract; list every problem."""
     from engine.diagnosis.documents import dumps
-    catalog = get_catalog(catalog_dir)
-    ds = load_or_refuse(dataset, catalog)
+    catalog = get_catalog(catalog_dir, as_json)
+    ds = load_or_refuse(dataset, catalog, as_json)
     warn(ds.warnings)
     s = ds.summary()
     if as_json:
@@ -238,17 +241,52 @@ def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None,
     """Generate a realistic demo org into OUT, with a ground-truth file of planted gaps."""
     from engine.demo.org import generate_org, write_org
     catalog = get_catalog(catalog_dir)
-    if out.exists() and any(out.iterdir()):
-        usage(f"{out} exists and is not empty")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        usage(f"{out} exists and is not an empty folder")
     try:
         org = generate_org(catalog.pipeline, reps=reps, months=months, seed=seed, end=end,
                            planted_share=planted)
     except ValueError as err:
         usage(str(err))
-    rows = write_org(org, out, fmt=fmt)
+    rows = publish(out, lambda tmp: write_org(org, tmp, fmt=fmt))
     click.echo(f"{out}: demo org of {reps} reps, {months} months to {org.end} (seed {seed})")
     for name, count in rows.items():
         click.echo(f"  {name}: {count:,} rows")
+
+
+def publish(out: Path, write):
+    """Run `write(folder)` into a new folder beside `out`, then rename it to `out`: a
+    failure leaves nothing behind. Refuses (exit 1) where `out` cannot be written."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-", suffix=".writing"))
+    except OSError as exc:
+        refuse(ProblemsError([write_problem(out, exc)]))
+    try:
+        result = write(tmp / "out")
+        if out.exists():
+            out.rmdir()              # empty (checked first): a folder cannot be renamed onto it
+        (tmp / "out").rename(out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        refuse(ProblemsError([write_problem(out, exc)]))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tmp.rmdir()
+    return result
+
+
+def write_problem(out: Path, exc: OSError) -> Problem:
+    """Why the folder `out` cannot be written: a file in the way, or what the system said."""
+    for above in [out, *out.parents]:
+        if above.exists() or above.is_symlink():
+            if above != out and not above.is_dir():
+                return Problem(file=str(out), message=f"cannot be created: {above} is not a folder",
+                               expected="a path through folders")
+            break
+    return Problem(file=str(out), message=f"cannot be written: {exc.strerror or exc}",
+                   expected="a folder fairway may create")
 
 
 # --------------------------------------------------------------------------- import
@@ -273,15 +311,18 @@ def import_cmd(source: str, mapping_ref: str, out: Path | None, overlay: Path | 
     postgresql://user@host/db) holding a warehouse sync of the CRM's tables.
     """
     from engine.errors import DatasetError
+    from engine.files import check_input_file
     from engine.sources import import_dataset, load_mapping, shipped_mappings
     from engine.sources.warehouse import is_url
     shipped = shipped_mappings()
     path = Path(mapping_ref)
-    if not path.is_file():
-        if mapping_ref not in shipped:
-            usage(f"no mapping file {mapping_ref!r}, and no shipped mapping of that name "
-                  f"(shipped: {', '.join(shipped)})")
+    if mapping_ref in shipped and not (path.is_file() or path.is_symlink()):
         path = shipped[mapping_ref]
+    elif not path.exists() and not path.is_symlink():
+        usage(f"no mapping file {mapping_ref!r}, and no shipped mapping of that name "
+              f"(shipped: {', '.join(shipped)})")
+    elif problem := check_input_file(path, mapping_ref, limit_name="yaml_file"):
+        refuse_import(ProblemsError([problem]), as_json)
     if out is None and not dry_run:
         usage("give --out DATASET (or --dry-run)")
     if out is not None and not dry_run and out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -303,10 +344,9 @@ def import_cmd(source: str, mapping_ref: str, out: Path | None, overlay: Path | 
     except ProblemsError as err:
         if isinstance(err, DatasetError):
             click.echo("The mapping ran, but its result breaks the data contract:", err=True)
-        if as_json:
-            from engine.diagnosis.documents import dumps
-            click.echo(dumps({"imported": False, "problems": [p.to_dict() for p in err.problems]}, indent=2))
-        refuse(err)
+        refuse_import(err, as_json)
+    except OSError as exc:
+        refuse_import(ProblemsError([write_problem(out, exc)]), as_json)
     if as_json:
         from engine.diagnosis.documents import dumps
         click.echo(dumps({"imported": not dry_run, "out": None if dry_run else str(out),
@@ -315,6 +355,14 @@ def import_cmd(source: str, mapping_ref: str, out: Path | None, overlay: Path | 
     where = "dry run: nothing written" if dry_run else f"{out}: imported, valid"
     click.echo(f"{where} (from {source} with {path.name}" + (f" and {overlay.name}" if overlay else "") + ")")
     click.echo(report.text(catalog))
+
+
+def refuse_import(err: ProblemsError, as_json: bool) -> None:
+    """An import refused: with --json, {"imported": false, "problems": [...]} on stdout too."""
+    if as_json:
+        from engine.diagnosis.documents import dumps
+        click.echo(dumps({"imported": False, "problems": [p.to_dict() for p in err.problems]}, indent=2))
+    refuse(err)
 
 
 # --------------------------------------------------------------------------- the app
@@ -331,18 +379,28 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
     import os
     import tempfile
 
-    from web import create_app
     from web.demo import init_db, seed_demo
     if instance_dir is None:
         instance_dir = Path(tempfile.mkdtemp(prefix="fairway-demo-"))
+        made = True
     elif instance_dir.exists() and any(instance_dir.iterdir()):
         usage(f"{instance_dir} is not empty: the demo needs a fresh instance folder")
+    else:
+        made = not instance_dir.exists()
     instance_dir = instance_dir.resolve()
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        refuse(ProblemsError([write_problem(instance_dir, exc)]))
     os.environ["FAIRWAY_INSTANCE"] = str(instance_dir)
     os.environ["FAIRWAY_ENV"] = "demo"
     os.environ.pop("FAIRWAY_DATABASE_URL", None)
-    app = create_app()
+    try:
+        app = load_app()             # a setting it cannot use (FAIRWAY_CATALOG...) is one line, exit 1
+    except click.ClickException:
+        if made:
+            shutil.rmtree(instance_dir, ignore_errors=True)
+        raise
     click.echo(f"Preparing the demo instance in {instance_dir} ...")
     init_db(app)
     users = seed_demo(app, instance_dir / "demo-org", reps=reps)
@@ -365,16 +423,50 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
 @click.option("--role", required=True, type=click.Choice(["manager", "director", "enablement", "ops", "trainer", "admin"]))
 @click.option("--team", "teams", multiple=True, help="A team the manager leads (repeat for several).")
 @click.option("--division", "divisions", multiple=True, help="A division the director leads.")
-@click.password_option()
+@click.option("--password", default=None, help="The password (asked for when not given: better, it stays "
+                                               "out of the shell's history).")
 def create_user_cmd(username, name, role, teams, divisions, password):
     """Create a user of the configured instance (run `fairway db upgrade` first)."""
-    from web.demo import create_user
-    from web.extensions import db
-    from web.models import Role, User
-    if db.session.execute(db.select(User).where(User.username == username)).scalar_one_or_none():
-        usage(f"a user {username!r} exists already")
-    create_user(username, name, Role(role), password, teams=teams, divisions=divisions)
+    from .admin.forms import MIN_PASSWORD
+    from .demo import create_user
+    from .models import Role, User
+    require_tables(User.__tablename__)
+    problems = user_problems(username, name, role, teams, divisions)
+    if problems:
+        refuse(ProblemsError(problems))
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD:
+        refuse(ProblemsError([Problem(file="--password", message=f"{len(password)} characters",
+                                      expected=f"at least {MIN_PASSWORD}")]))
+    create_user(username, name.strip(), Role(role), password, teams=teams, divisions=divisions)
     click.echo(f"created {role} {username}")
+
+
+def user_problems(username: str, name: str, role: str, teams, divisions) -> list[Problem]:
+    """What the admin page's form would refuse in a new user, as problems."""
+    import re
+
+    from .admin.forms import USERNAME
+    from .extensions import db
+    from .models import User
+    problems = []
+    if not re.fullmatch(USERNAME, username):
+        problems.append(Problem(file="USERNAME", message="not a username", value=username,
+                                expected="3 to 80 characters: lower-case letters, digits, dot, dash or underscore, "
+                                         "starting with a letter or digit"))
+    elif db.session.execute(db.select(User.id).where(db.func.lower(User.username) == username.lower())).first():
+        problems.append(Problem(file="USERNAME", message="a user of that name exists already", value=username))
+    if not name.strip() or len(name) > 200:
+        problems.append(Problem(file="--name", message="empty or longer than 200 characters",
+                                expected="the user's full name"))
+    if role == "manager" and not teams:
+        problems.append(Problem(file="--team", message="a manager needs at least one team",
+                                expected="--team TEAM (repeat for several)"))
+    if role == "director" and not divisions:
+        problems.append(Problem(file="--division", message="a director needs at least one division",
+                                expected="--division DIVISION"))
+    return problems
 
 
 def main():  # pragma: no cover - console entry point

@@ -9,10 +9,13 @@ FAIRWAY_ENV says what kind of instance this is:
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
 ENVS = ("production", "development", "demo", "testing")
+MIB = 1024 * 1024
+SIZE_LIMITS = ("FAIRWAY_MAX_UPLOAD_FILE_BYTES", "FAIRWAY_MAX_UPLOAD_TOTAL_BYTES")
 
 
 class ConfigError(RuntimeError):
@@ -29,7 +32,12 @@ def defaults(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        "MAX_CONTENT_LENGTH": 1024 * 1024 * 1024,      # dataset uploads
+        # dataset uploads: what a file or a whole upload may unpack to, counted while writing
+        # (larger datasets are imported from a server folder); MAX_CONTENT_LENGTH, the request
+        # body, follows the total unless it is set
+        "FAIRWAY_MAX_UPLOAD_FILE_BYTES": 256 * MIB,
+        "FAIRWAY_MAX_UPLOAD_TOTAL_BYTES": 512 * MIB,
+        "MAX_CONTENT_LENGTH": None,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "FAIRWAY_CATALOG": None,                        # a catalog folder; None: the shipped one
         "FAIRWAY_IMPORT_ROOT": str(Path(instance_path) / "imports"),   # server folders admins may import
@@ -37,8 +45,37 @@ def defaults(instance_path: str) -> dict:
     }
 
 
+def from_instance_file(app) -> None:
+    """The instance's config.py, if there is one; any error in it is a ConfigError naming it."""
+    path = Path(app.instance_path) / "config.py"
+    try:
+        app.config.from_pyfile("config.py", silent=True)
+    except Exception as exc:         # the file is Python: anything can go wrong in it
+        raise ConfigError(f"{path}: {type(exc).__name__}: {exc}") from exc
+
+
+def make_instance_folder(path: str) -> None:
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"the instance folder {path} cannot be created ({exc.strerror or exc}): "
+                          "set FAIRWAY_INSTANCE to a folder fairway may write") from exc
+
+
+def init_database(app, db) -> None:
+    """Bind the SQLAlchemy extension; a URL it cannot use is a ConfigError (the URL is not shown:
+    it may hold a password)."""
+    from sqlalchemy.exc import ArgumentError
+    try:
+        db.init_app(app)
+    except (ArgumentError, ImportError) as exc:      # not a URL; an unknown dialect; no driver
+        raise ConfigError(f"the database URL (FAIRWAY_DATABASE_URL or SQLALCHEMY_DATABASE_URI) cannot be "
+                          f"used: {exc}") from exc
+
+
 def from_environment() -> dict:
-    """FAIRWAY_SECRET_KEY, FAIRWAY_DATABASE_URL, FAIRWAY_ENV, FAIRWAY_CATALOG, FAIRWAY_IMPORT_ROOT."""
+    """FAIRWAY_SECRET_KEY, FAIRWAY_DATABASE_URL, FAIRWAY_ENV, FAIRWAY_CATALOG, FAIRWAY_IMPORT_ROOT,
+    FAIRWAY_MAX_UPLOAD_FILE_BYTES, FAIRWAY_MAX_UPLOAD_TOTAL_BYTES."""
     env = os.environ
     out = {}
     if env.get("FAIRWAY_ENV"):
@@ -47,7 +84,7 @@ def from_environment() -> dict:
         out["SECRET_KEY"] = env["FAIRWAY_SECRET_KEY"]
     if env.get("FAIRWAY_DATABASE_URL"):
         out["SQLALCHEMY_DATABASE_URI"] = env["FAIRWAY_DATABASE_URL"]
-    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT"):
+    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS):
         if env.get(key):
             out[key] = env[key]
     return out
@@ -64,6 +101,19 @@ def finalise(config: dict) -> None:
         else:
             raise ConfigError("SECRET_KEY is not set: set FAIRWAY_SECRET_KEY or SECRET_KEY in the "
                               "instance's config.py (FAIRWAY_ENV=development or demo makes a random one)")
+    for key in SIZE_LIMITS:
+        config[key] = _byte_count(key, config.get(key))
+    if config.get("MAX_CONTENT_LENGTH") is None:       # the multipart envelope on top of the files
+        config["MAX_CONTENT_LENGTH"] = config["FAIRWAY_MAX_UPLOAD_TOTAL_BYTES"] + MIB
     if kind == "production":        # served over HTTPS: cookies never travel in clear
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _byte_count(key: str, value) -> int:
+    """A size limit as a positive whole number of bytes (digits, as in the environment)."""
+    text = str(value).strip().replace("_", "")
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text) or int(text) <= 0:
+        raise ConfigError(f"{key}={value!r}: expected a positive whole number of bytes, "
+                          f"e.g. {256 * MIB} for 256 MiB")
+    return int(text)

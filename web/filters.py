@@ -6,6 +6,8 @@ from datetime import date
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
+from engine.files import human_size
+
 
 def _catalog():
     return current_app.extensions["fairway.catalog"]
@@ -54,6 +56,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(nice_date)
     app.add_template_filter(rag_badge)
+    app.add_template_filter(human_size)
 
     @app.context_processor
     def inject():

@@ -74,10 +74,21 @@ def test_signed_out_gets_401_json_not_a_redirect(client, url):
 
 
 def test_signed_out_post_is_refused(client):
-    assert client.post("/api/v1/assignments/1/complete").status_code == 400           # no CSRF token
+    """Signed out is 401, with a CSRF token or without: the sign-in is checked first."""
+    r = client.post("/api/v1/assignments/1/complete")
+    assert r.status_code == 401 and strict(r)["error"]["status"] == 401
     token = csrf_from(client.get("/login").get_data(as_text=True))
     r = client.post("/api/v1/assignments/1/complete", headers={"X-CSRFToken": token})
     assert r.status_code == 401 and strict(r)["error"]["status"] == 401
+
+
+def test_a_forged_csrf_token_is_refused(app, client, auth):
+    mine, _, _ = scope(app)
+    _, assignment = add_plan(app, mine)
+    auth.login("manager")
+    r = client.post(f"/api/v1/assignments/{assignment}/complete", headers={"X-CSRFToken": "forged"})
+    assert r.status_code == 400 and strict(r)["error"]["status"] == 400
+    assert assignment_status(app, assignment) == "open"
 
 
 def test_unknown_paths_and_methods_answer_json(client, auth):

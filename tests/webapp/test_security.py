@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import re
@@ -23,9 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from werkzeug.datastructures import FileStorage
+from helpers import upload_files
 from werkzeug.security import generate_password_hash
-from werkzeug.test import stream_encode_multipart
 
 from web import create_app
 from web.extensions import db
@@ -60,7 +58,7 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "admin.reset_password": ADMIN, "admin.datasets": ADMIN, "admin.dataset": ADMIN, "admin.upload": ADMIN,
     "admin.import_folder": ADMIN, "admin.set_current": ADMIN, "admin.delete_dataset": ADMIN,
     # the JSON API
-    "api.csrf_token": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
+    "api.csrf_token": EVERYONE, "api.openapi": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
     "api.rep_diagnosis": REP_DATA, "api.plans": REP_DATA, "api.plan": REP_DATA, "api.assignments": REP_DATA,
     "api.complete_assignment": REP_DATA, "api.catalog_coverage": CATALOG, "api.current_dataset_summary": EVERYONE,
 }
@@ -442,15 +440,9 @@ def test_a_refused_upload_changes_nothing(app, auth, seeded_instance):
                   db.session.execute(db.select(db.func.count(RepSnapshot.id))).scalar_one())
         db.session.remove()
     files_before = sorted(p.relative_to(keep) for p in keep.rglob("*"))
-    temp_before = set(Path(tempfile.gettempdir()).glob("fairway-upload-*"))
     auth.login("admin")
-    token = token_of(auth.client.get("/admin/datasets/upload").get_data(as_text=True))
-    stream, length, boundary = stream_encode_multipart({       # in memory: see test_admin.multipart_post
-        "files": [FileStorage(io.BytesIO(reps.to_csv(index=False).encode()), filename="reps.csv"),
-                  FileStorage(io.BytesIO(opps.to_csv(index=False).encode()), filename="opportunities.csv")],
-        "make_current": "y", "csrf_token": token}, use_tempfile=False)
-    r = auth.client.post("/admin/datasets/upload", input_stream=stream, content_length=length,
-                         content_type=f"multipart/form-data; boundary={boundary}")
+    r = upload_files(auth.client, {"reps.csv": reps.to_csv(index=False).encode(),
+                                   "opportunities.csv": opps.to_csv(index=False).encode()}, make_current="y")
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "Nothing was imported" in page
     for expected_text in ("wonn", "demoo", "closer", "opportunities.csv", "reps.csv", "status", "stage"):
@@ -461,4 +453,5 @@ def test_a_refused_upload_changes_nothing(app, auth, seeded_instance):
                  db.session.execute(db.select(db.func.count(RepSnapshot.id))).scalar_one())
     assert after == before
     assert sorted(p.relative_to(keep) for p in keep.rglob("*")) == files_before
-    assert set(Path(tempfile.gettempdir()).glob("fairway-upload-*")) <= temp_before, "an unpacked upload was left"
+    unpacked = Path(app.instance_path) / "tmp"          # where uploads are unpacked while checked
+    assert unpacked.is_dir() and list(unpacked.iterdir()) == [], "an unpacked upload was left"

@@ -1,18 +1,12 @@
 """Admin forms: users (create, edit, reset a password) and datasets (upload, server folder)."""
 from __future__ import annotations
 
-import re
-import zipfile
-from pathlib import Path, PurePosixPath
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (BooleanField, PasswordField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, EqualTo, Length, Optional, Regexp, ValidationError)
-
-from engine.errors import DatasetError, Problem, did_you_mean
 
 from ..extensions import db
 from ..models import Role, User
@@ -21,8 +15,6 @@ MIN_PASSWORD = 12
 USERNAME = r"^[a-z0-9][a-z0-9._-]{2,79}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
-DATASET_FILE = re.compile(r"^(reps|opportunities|stage_history|activities|goals)\.(csv|parquet)$")
-DATASET_FILES = ("reps", "opportunities", "stage_history", "activities", "goals")
 ROLE_CHOICES = [SelectChoice(r.value, r.title) for r in Role]
 
 
@@ -156,102 +148,3 @@ class ServerFolderForm(ImportForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
-
-
-# --------------------------------------------------------------------------- unpacking an upload
-
-MAX_ZIP_MEMBERS = 50
-MAX_RATIO = 500          # uncompressed / compressed: beyond it, a zip bomb rather than a CSV
-CHUNK = 1024 * 1024
-
-
-def unpack_upload(files: list, dest: Path, max_bytes: int) -> list[str]:
-    """Write the uploaded dataset files (or the one zip's) into `dest`, flat.
-
-    Returns the names ignored (not dataset files); raises DatasetError listing every
-    problem: unsafe or duplicate names, names close to a dataset file, sizes over the limit.
-    """
-    problems: list[Problem] = []
-    ignored: list[str] = []
-    budget = [max_bytes]
-    if len(files) == 1 and files[0].filename.lower().endswith(".zip"):
-        _unzip(files[0], dest, budget, problems, ignored)
-    else:
-        for f in files:
-            name = _accept(f.filename, PurePosixPath(f.filename.replace("\\", "/")).name, dest,
-                           problems, ignored)
-            if name:
-                _copy(f.stream, dest / name, budget, f.filename, problems)
-    if problems:
-        raise DatasetError(problems)
-    return ignored
-
-
-def _accept(label: str, name: str, dest: Path, problems: list, ignored: list) -> str | None:
-    """The file name to write, or None (a problem or an ignored file is noted)."""
-    if DATASET_FILE.match(name):
-        if (dest / name).exists():
-            problems.append(Problem(file=label, message="the same file twice", expected="each file once"))
-            return None
-        return name
-    stem = name.rsplit(".", 1)[0]
-    close = did_you_mean(stem, DATASET_FILES)
-    if close:
-        problems.append(Problem(file=label, message="not a dataset file name", value=name,
-                                expected=", ".join(f"{s}.csv" for s in DATASET_FILES) + " (or .parquet)",
-                                suggestion=f"{close}.{name.rsplit('.', 1)[-1] if '.' in name else 'csv'}"))
-    else:
-        ignored.append(label)
-    return None
-
-
-def _unzip(upload, dest: Path, budget: list, problems: list, ignored: list) -> None:
-    label = PurePosixPath(upload.filename.replace("\\", "/")).name
-    try:
-        archive = zipfile.ZipFile(upload.stream)
-    except (zipfile.BadZipFile, OSError) as exc:
-        problems.append(Problem(file=label, message=f"not a readable zip file ({exc})"))
-        return
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > MAX_ZIP_MEMBERS:
-            problems.append(Problem(file=label, message=f"{len(members)} files in the zip",
-                                    expected=f"at most {MAX_ZIP_MEMBERS}"))
-            return
-        for m in members:
-            parts = PurePosixPath(m.filename.replace("\\", "/")).parts
-            where = f"{label}: {m.filename}"
-            if (not parts or m.filename.startswith(("/", "\\")) or ".." in parts
-                    or ":" in parts[0] or (m.external_attr >> 16) & 0o170000 == 0o120000):
-                problems.append(Problem(file=where, message="unsafe path in the zip (absolute, '..' or a link)",
-                                        expected="plain file names, at most inside one folder"))
-                continue
-            if parts[0] == "__MACOSX" or parts[-1].startswith("."):
-                continue
-            name = _accept(where, parts[-1], dest, problems, ignored)
-            if name is None:
-                continue
-            if m.compress_size and m.file_size / m.compress_size > MAX_RATIO:
-                problems.append(Problem(file=where, message="compressed suspiciously well (a zip bomb?)",
-                                        value=f"{m.file_size:,} bytes from {m.compress_size:,}"))
-                continue
-            if m.file_size > budget[0]:
-                problems.append(Problem(file=where, message="too large", value=f"{m.file_size:,} bytes",
-                                        expected=f"at most {budget[0]:,} bytes in all"))
-                continue
-            try:
-                with archive.open(m) as src:
-                    _copy(src, dest / name, budget, where, problems)
-            except (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError) as exc:
-                problems.append(Problem(file=where, message=f"cannot be extracted ({exc})"))
-
-
-def _copy(src, target: Path, budget: list, label: str, problems: list) -> None:
-    """Copy a stream, never writing more than the remaining byte budget."""
-    with open(target, "wb") as out:
-        while chunk := src.read(CHUNK):
-            budget[0] -= len(chunk)
-            if budget[0] < 0:
-                problems.append(Problem(file=label, message="the upload unpacks to more than the size limit"))
-                break
-            out.write(chunk)

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from engine.aggregation.period import PeriodError
 from engine.errors import FairwayError, Problem, ProblemsError
 
 from ..extensions import db
@@ -16,11 +17,11 @@ from ..models import Dataset, RepSnapshot, Role, User
 from ..security import current_dataset, roles_required
 from ..store import dataset_folder, import_root, ingest, make_current, server_folder
 from .forms import (ActionForm, PasswordResetForm, ServerFolderForm, UploadForm, UserCreateForm,
-                    UserEditForm, unpack_upload)
+                    UserEditForm)
+from .uploads import UploadLimits, unpack_upload
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = roles_required(Role.admin)
-MAX_UNPACKED = 2 * 1024 ** 3          # an upload never unpacks to more than this (FAIRWAY_MAX_UNPACKED)
 
 
 # --------------------------------------------------------------------------- users
@@ -111,17 +112,18 @@ def dataset(dataset_id: int):
 def upload():
     form = UploadForm()
     problems, ignored = [], []
+    limits = UploadLimits.from_config(current_app.config)
     if form.validate_on_submit():
-        with tempfile.TemporaryDirectory(prefix="fairway-upload-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="upload-", dir=upload_tmp()) as tmp:
             try:
-                ignored = unpack_upload(form.files.data, Path(tmp), _max_unpacked())
+                ignored = unpack_upload(form.files.data, Path(tmp), limits)
                 names = ", ".join(sorted(p.name for p in Path(tmp).iterdir()))
                 ds = _ingest(form, Path(tmp), f"upload: {names}", default_name=f"Upload of {names}")
                 return _imported(ds, ignored)
             except ProblemsError as err:
                 problems = err.problems
     return render_template("admin/upload.html", form=form, problems=problems, ignored=ignored,
-                           limit=_max_unpacked())
+                           limits=limits)
 
 
 @bp.route("/datasets/folder", methods=["GET", "POST"])
@@ -186,8 +188,11 @@ def _apply_scope(user: User, form) -> None:
     user.divisions = form.divisions_value() if form.role.data == Role.director.value else []
 
 
-def _max_unpacked() -> int:
-    return int(current_app.config.get("FAIRWAY_MAX_UNPACKED", MAX_UNPACKED))
+def upload_tmp() -> Path:
+    """Where uploads are unpacked while they are checked: inside the instance, emptied after each."""
+    folder = Path(current_app.instance_path) / "tmp"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def _server_folders(depth: int = 3) -> list[str]:
@@ -211,8 +216,17 @@ def _ingest(form, folder: Path, source: str, default_name: str) -> Dataset:
                       make_current=form.make_current.data, period=form.period.data or None)
     except ProblemsError:
         raise
+    except PeriodError as err:         # no month to review in the data, or not the one asked for
+        raise ProblemsError([Problem(file=source, message=str(err), value=form.period.data or None,
+                                     expected="a Month to review (YYYY-MM) that the data covers, or empty "
+                                              "for the latest month with data")]) from err
     except FairwayError as err:
-        raise ProblemsError([Problem(file=source, message=str(err))]) from err
+        # other refusals of the analysis speak to the command line: the page says what to do here
+        current_app.logger.warning("import of %s: the analysis refused it: %s", source, err)
+        month = form.period.data or "the latest month with data"
+        raise ProblemsError([Problem(file=source, message=f"the dataset was read, but {month} could not be "
+                                                          "analysed", expected="another Month to review, or "
+                                                          "data that covers it")]) from err
 
 
 def _imported(ds: Dataset, ignored: list[str]):

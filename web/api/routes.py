@@ -2,7 +2,8 @@
 
 Signed in with the web app's session cookie; signed out answers 401 (never a redirect).
 Errors are {"error": {"status", "message"}}. POST needs the X-CSRFToken header
-(GET /api/v1/csrf-token gives one). See docs/api.md.
+(GET /api/v1/csrf-token gives one), checked after the sign-in (signed out is 401, with a
+token or without). The shape of it all: web/api/openapi.py. See docs/api.md.
 """
 from __future__ import annotations
 
@@ -10,27 +11,38 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..extensions import db
+from ..extensions import csrf, db
 from ..models import CATALOG_ROLES, Assignment, CoachingPlan, RepSnapshot, Role, utcnow
 from ..security import (assignment_or_404, current_dataset, plan_or_404, rep_data_required, rep_or_404,
                         roles_required, scoped, visible_reps)
 from .documents import (assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
                         metrics_entry, plan_doc, rep_detail, rep_summary)
 from .forms import AssignmentQuery, PlanQuery
+from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)            # not unprotected: checked below, once the caller is known to be signed in
 
 
 @bp.before_request
 def signed_in():
-    """The API answers 401 JSON to a signed-out caller, where a page would redirect to sign in."""
+    """The API answers 401 JSON to a signed-out caller, where a page would redirect to sign in;
+    then every POST needs its CSRF token (400 without)."""
     if not current_user.is_authenticated:
         return json_error(401, "Sign in first: the API uses the web app's session cookie.")
+    csrf.protect()
+    return None
 
 
 @bp.get("/csrf-token")
 def csrf_token():
     return json_response({"csrf_token": generate_csrf(), "header": "X-CSRFToken"})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API (web/api/openapi.py), for every signed-in user."""
+    return json_response(spec())
 
 
 @bp.get("/reps")

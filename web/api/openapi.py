@@ -1,0 +1,251 @@
+"""The OpenAPI 3 description of /api/v1: the one place the API's shape is written down.
+
+Served at GET /api/v1/openapi.json. tests/webapp/test_openapi.py checks it against the
+app's url_map (every API route described, nothing described that does not exist) and
+validates it as OpenAPI; tests/webapp/test_api_schemathesis.py calls the served app with
+what it generates and checks every answer against it.
+"""
+from __future__ import annotations
+
+from engine import __version__
+
+from .. import MAX_ID                # the routes' <int:...> stop there
+
+PREFIX = "/api/v1"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(required: dict, optional: dict | None = None, **extra) -> dict:
+    """An object schema: `required` properties must be present; more may be added later."""
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})},
+            **extra}
+
+
+STRING, INTEGER, NUMBER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"}     # ISO 8601, no zone
+MONTH = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}
+STRINGS = {"type": "array", "items": STRING}
+NUMBER_MAP = {"type": "object", "additionalProperties": nullable(NUMBER)}
+
+SCHEMAS = {
+    "Error": obj({"error": obj({"status": INTEGER, "message": STRING},
+                               {"fields": {"type": "object", "additionalProperties": STRINGS,
+                                           "description": "400 for query parameters: every problem, "
+                                                          "by parameter"}})}),
+    "CsrfToken": obj({"csrf_token": STRING, "header": {"type": "string", "enum": ["X-CSRFToken"]}}),
+    "FocusSummary": obj({"performance_gap": STRING, "behaviour_gap": STRING,
+                         "skill_gap": nullable(STRING), "metric": STRING, "why": STRING}),
+    "Focus": obj({"metric": STRING, "performance_gap": STRING, "behaviour_gap": STRING,
+                  "skill_gap": nullable(STRING), "learning_assets": STRINGS, "why": STRING},
+                 {"assignments": STRINGS, "impact": NUMBER, "impact_unit": STRING}),
+    "RepSummary": obj({"rep_id": STRING, "name": STRING, "role": STRING, "team": STRING, "division": STRING,
+                       "manager": nullable(STRING), "focus": nullable(ref("FocusSummary")), "url": STRING}),
+    "RepList": obj({"period": nullable(MONTH), "reps": {"type": "array", "items": ref("RepSummary")}}),
+    "PlanStep": obj({"step": STRING, "title": STRING, "metric": STRING},
+                    {"ratio": nullable(STRING), "ratio_value": nullable(NUMBER), "source": nullable(STRING),
+                     "needed": nullable(NUMBER), "actual": nullable(NUMBER), "run_rate": nullable(NUMBER),
+                     "gap": nullable(NUMBER)}),
+    "RepDetail": {"allOf": [ref("RepSummary"), obj(
+        {"period": MONTH, "as_of": DATE, "focus": nullable(ref("Focus")),
+         "success_plan": nullable({"type": "array", "items": ref("PlanStep")}),
+         "links": obj({"metrics": STRING, "diagnosis": STRING})})]},
+    "MetricValue": obj({"value": nullable(NUMBER), "n": nullable(NUMBER)}, {"lower_bound": BOOLEAN}),
+    "FunnelStage": obj({"stage": STRING, "count": NUMBER, "conversion_to_next": nullable(NUMBER),
+                        "conversion_from_top": nullable(NUMBER)}),
+    "Goal": obj({"target": nullable(NUMBER)}, {"value": nullable(NUMBER), "progress": nullable(NUMBER),
+                                              "rag": nullable(STRING)}),
+    "Trend": obj({"direction": nullable({"type": "string", "enum": ["up", "down", "flat"]})},
+                 {"tau": nullable(NUMBER), "p_value": nullable(NUMBER)}),
+    "RepMetrics": obj(
+        {"period": MONTH, "as_of": nullable(DATE), "rep_id": STRING,
+         "metrics": {"type": "object", "additionalProperties": nullable(ref("MetricValue"))},
+         "funnel": {"type": "array", "items": ref("FunnelStage")},
+         "benchmarks": {"type": "object", "additionalProperties": NUMBER_MAP}},
+        {"name": STRING, "role": STRING, "team": STRING, "division": STRING, "manager": nullable(STRING),
+         "goals": {"type": "object", "additionalProperties": ref("Goal")},
+         "trends": {"type": "object", "additionalProperties": ref("Trend")}},
+        description="The rep's entry of `fairway metrics --json` (docs/data-contract.md, section 4)."),
+    "Finding": obj(
+        {"level": {"type": "string", "enum": ["performance", "behaviour", "skill", "knowledge"]}, "id": STRING,
+         "metric": nullable(STRING), "value": nullable(NUMBER),
+         "benchmark": nullable(obj({"kind": STRING, "value": nullable(NUMBER)})),
+         "p_value": nullable(NUMBER), "impact": nullable(NUMBER), "evidence": STRINGS},
+        {"q_value": nullable(NUMBER), "relative_gap": nullable(NUMBER), "n": nullable(NUMBER),
+         "impact_unit": nullable(STRING), "explains": STRINGS, "masked_by": STRINGS, "score": nullable(NUMBER),
+         "lower_bound": BOOLEAN}),
+    "RepDiagnosis": obj(
+        {"period": MONTH, "rep_id": STRING, "focus": nullable(ref("Focus")),
+         "findings": {"type": "array", "items": ref("Finding")}},
+        {"name": STRING, "role": STRING, "team": STRING},
+        description="The rep's entry of `fairway diagnose --json` (docs/data-contract.md, section 5)."),
+    "Assignment": obj({
+        "id": INTEGER, "plan_id": nullable(INTEGER), "rep_id": STRING, "rep_name": STRING, "team": STRING,
+        "kind": {"type": "string", "enum": ["learning", "selling"]}, "ref_id": STRING, "title": STRING,
+        "due_on": DATE, "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
+        "completed_at": nullable(DATETIME), "created_at": DATETIME, "complete_url": STRING}),
+    "AssignmentList": obj({"assignments": {"type": "array", "items": ref("Assignment")}}),
+    "Plan": obj({
+        "id": INTEGER, "rep_id": STRING, "rep_name": STRING, "team": STRING, "division": STRING,
+        "month": MONTH, "skill_id": STRING, "behaviour_gap": nullable(STRING),
+        "status": {"type": "string", "enum": ["active", "achieved", "not_achieved", "abandoned"]},
+        "baseline_metric": STRING, "baseline_value": nullable(NUMBER), "target_value": nullable(NUMBER),
+        "follow_up_on": DATE, "url": STRING}),
+    "PlanList": obj({"plans": {"type": "array", "items": ref("Plan")}}),
+    "PlanDetail": {"allOf": [ref("Plan"), obj({
+        "session_id": nullable(INTEGER), "why": STRING, "how": STRING, "second_follow_up_on": nullable(DATE),
+        "outcome": STRING, "outcome_value": nullable(NUMBER), "closed_at": nullable(DATETIME),
+        "created_at": DATETIME, "assignments": {"type": "array", "items": ref("Assignment")}})]},
+    "Problem": obj({"file": STRING, "message": STRING},
+                   {"row": INTEGER, "line": INTEGER, "column": STRING, "value": STRING, "expected": STRING,
+                    "suggestion": STRING}),
+    "Coverage": obj({
+        "catalog_version": nullable(STRING),
+        "coverage": {"type": "array", "items": obj(
+            {"skill": STRING, "kind": STRING, "title": STRING, "assets": STRINGS, "assignments": STRINGS,
+             "minutes": NUMBER, "flows": STRINGS})},
+        "errors": {"type": "array", "items": ref("Problem")},
+        "warnings": {"type": "array", "items": ref("Problem")}}),
+    "Dataset": obj(
+        {"period": MONTH, "as_of": DATE,
+         "counts": obj({"reps": nullable(INTEGER), "teams": nullable(INTEGER), "divisions": nullable(INTEGER),
+                        "roles": {"type": "object", "additionalProperties": INTEGER}})},
+        {"id": INTEGER, "name": STRING, "source": STRING, "catalog_version": STRING, "imported_at": DATETIME,
+         "imported_by": nullable(INTEGER), "first_date": nullable(DATE), "last_date": nullable(DATE),
+         "rows": {"type": "object", "additionalProperties": INTEGER}, "warnings": STRINGS},
+        description="Everyone: period, as_of and counts; admins: every field."),
+    "OpenAPI": obj({"openapi": STRING, "info": {"type": "object"}, "paths": {"type": "object"}}),
+}
+
+ERRORS = {
+    400: "A missing or expired CSRF token (POST), or query parameters that do not fit (`error.fields`).",
+    401: "Signed out: sign in at /login and send the session cookie.",
+    403: "The role may not use this path.",
+    404: "Nothing there, or something outside your scope (answered exactly alike).",
+    405: "A method the path does not take (the Allow header lists those it takes).",
+    409: "The request conflicts with the state of the resource.",
+}
+
+
+def json_body(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def answer(description: str, schema_name: str) -> dict:
+    return {"description": description, "content": json_body(ref(schema_name))}
+
+
+def error(status: int) -> dict:
+    return {"$ref": f"#/components/responses/E{status}"}
+
+
+def path_id(name: str, description: str, example) -> dict:
+    if name == "rep_id":
+        schema = {"type": "string", "minLength": 1}
+    else:
+        schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema,
+            "example": example}
+
+
+def query(name: str, schema: dict, description: str) -> dict:
+    """An optional query parameter; empty is the same as left out (as a form sends it)."""
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
+            "description": description + " Empty: no filter.", "schema": schema}
+
+
+def get(summary: str, ok: str, schema_name: str, errors: tuple[int, ...], params: list | None = None,
+        operation_id: str = "") -> dict:
+    op = {"operationId": operation_id, "summary": summary, "tags": [operation_id.split("_")[0]],
+          "responses": {"200": answer(ok, schema_name), **{str(s): error(s) for s in (401, *errors)}}}
+    if params:
+        op["parameters"] = params
+    return {"get": op}
+
+
+REP_ID = path_id("rep_id", "A rep of the current dataset within your scope.", "R0001")
+REP_DATA = (403, 404)          # a role without rep data; a rep outside the scope or missing
+PLAN_STATUSES = ["active", "achieved", "not_achieved", "abandoned"]
+MONTH_OR_EMPTY = {"type": "string", "pattern": r"^(\d{4}-(0[1-9]|1[0-2]))?$"}
+REP_FILTER = query("rep_id", {"type": "string", "maxLength": 120}, "Only this rep.")
+
+PATHS = {
+    "/csrf-token": get("A CSRF token for this session's POST requests.", "The token and the header to send "
+                       "it in.", "CsrfToken", (), operation_id="session_csrf_token"),
+    "/openapi.json": get("This description of the API.", "The OpenAPI 3 document.", "OpenAPI", (),
+                         operation_id="session_openapi"),
+    "/reps": get("The reps of the current dataset you may see, each with a summary of their focus.",
+                 "The reps (none without a current dataset: period null).", "RepList", (403,),
+                 operation_id="reps_list"),
+    "/reps/{rep_id}": get("One rep: summary, full focus, success plan, links.", "The rep.", "RepDetail",
+                          REP_DATA, [REP_ID], operation_id="reps_detail"),
+    "/reps/{rep_id}/metrics": get("The rep's metrics, funnel, benchmarks, goals and trends.",
+                                  "The rep's entry of `fairway metrics --json`.", "RepMetrics", REP_DATA,
+                                  [REP_ID], operation_id="reps_metrics"),
+    "/reps/{rep_id}/diagnosis": get("The rep's focus and findings.", "The rep's entry of `fairway diagnose "
+                                    "--json`.", "RepDiagnosis", REP_DATA, [REP_ID],
+                                    operation_id="reps_diagnosis"),
+    "/plans": get("Coaching plans in your scope, latest month first.", "The plans.", "PlanList", (400, 403), [
+        query("status", {"type": "string", "enum": ["", *PLAN_STATUSES]}, "Only plans of this status."),
+        REP_FILTER,
+        query("month", MONTH_OR_EMPTY, "Only plans of this month (YYYY-MM).")], operation_id="plans_list"),
+    "/plans/{plan_id}": get("One plan with its assignments.", "The plan.", "PlanDetail", REP_DATA,
+                            [path_id("plan_id", "A plan within your scope.", 1)], operation_id="plans_detail"),
+    "/assignments": get("Assignments in your scope, by due date.", "The assignments.", "AssignmentList",
+                        (400, 403), [
+        query("status", {"type": "string", "enum": ["", "open", "completed", "cancelled"]},
+              "Only assignments of this status."),
+        REP_FILTER,
+        query("kind", {"type": "string", "enum": ["", "learning", "selling"]}, "Only learning or selling "
+              "assignments.")], operation_id="assignments_list"),
+    "/assignments/{assignment_id}/complete": {"post": {
+        "operationId": "assignments_complete", "tags": ["assignments"],
+        "summary": "Mark an open assignment completed (by you, now).",
+        "description": "Completing a completed assignment changes nothing and answers 200; a cancelled one "
+                       "answers 409. Needs the X-CSRFToken header (GET /csrf-token).",
+        "parameters": [path_id("assignment_id", "An assignment within your scope.", 1)],
+        "security": [{"session": [], "csrf": []}],
+        "responses": {"200": answer("The assignment, completed.", "Assignment"),
+                      **{str(s): error(s) for s in (400, 401, 403, 404, 409)}}}},
+    "/catalog/coverage": get("What `fairway catalog check` reports about the loaded catalog.",
+                             "Coverage, errors and warnings.", "Coverage", (403,), operation_id="catalog_coverage"),
+    "/datasets/current": get("The dataset every page shows.", "Period and counts (admins: every field).",
+                             "Dataset", (404,), operation_id="datasets_current"),
+}
+
+
+def spec() -> dict:
+    """The OpenAPI document (a new dict on every call: callers may change theirs)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "fairway API", "version": __version__,
+                 "description": "JSON under /api/v1 with the web app's authorisation: the same users, roles "
+                                "and scopes, and the session cookie of /login. Every answer is strict JSON "
+                                "(no NaN). Errors answer `{\"error\": {\"status\", \"message\"}}`; a method a "
+                                "path does not take answers 405 (components/responses/E405). See docs/api.md."},
+        "servers": [{"url": PREFIX}],
+        "security": [{"session": []}],
+        "paths": {path: _copy(item) for path, item in PATHS.items()},
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "The session cookie set by signing in at /login."},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                         "description": "A token from GET /api/v1/csrf-token; every POST needs it."}},
+            "schemas": _copy(SCHEMAS),
+            "responses": {f"E{s}": {"description": text, "content": json_body(ref("Error"))}
+                          for s, text in ERRORS.items()},
+        },
+    }
+
+
+def _copy(value):
+    import copy
+    return copy.deepcopy(value)
