@@ -66,10 +66,17 @@ def get_catalog(catalog_dir: Path | None, as_json: bool = False) -> Catalog:
 dataset_arg = click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 
 
-def load_or_refuse(dataset: Path, catalog: Catalog, as_json: bool = False):
+def engine_option(f):
+    return click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+                        help="The analytical engine that reads the data and computes the aggregates: "
+                             "duckdb (embedded, the default; FAIRWAY_ENGINE) or spark (local or a "
+                             "cluster: FAIRWAY_SPARK_MASTER).")(f)
+
+
+def load_or_refuse(dataset: Path, catalog: Catalog, as_json: bool = False, engine: str | None = None):
     from engine.dataset import load_dataset
     try:
-        return load_dataset(dataset, catalog.pipeline, progress=terminal_progress())
+        return load_dataset(dataset, catalog.pipeline, progress=terminal_progress(), engine=engine)
     except ProblemsError as err:
         refuse(err, as_json)
 
@@ -84,13 +91,14 @@ def warn(messages) -> None:
 @cli.command("validate", with_appcontext=False)
 @dataset_arg
 @catalog_option
+@engine_option
 @click.option("--json", "as_json", is_flag=True,
               help='Print the summary as JSON; a refusal as {"valid": false, "problems": [...]}.')
-def validate_cmd(dataset: Path, catalog_dir: Path | None, as_json: bool):
+def validate_cmd(dataset: Path, catalog_dir: Path | None, engine: str | None, as_json: bool):
     """Check DATASET against the data contract; list every problem."""
     from engine.diagnosis.documents import dumps
     catalog = get_catalog(catalog_dir, as_json)
-    ds = load_or_refuse(dataset, catalog, as_json)
+    ds = load_or_refuse(dataset, catalog, as_json, engine)
     warn(ds.warnings)
     s = ds.summary()
     if as_json:
@@ -119,14 +127,15 @@ def _check_rep(ds, rep):
 @click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
 @click.option("--series", is_flag=True, help="With --json: each rep's month, week and day series too.")
 @catalog_option
+@engine_option
 def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool, series: bool,
-                catalog_dir: Path | None):
+                catalog_dir: Path | None, engine: str | None):
     """Metrics of every rep, with team, division and company benchmarks."""
     from engine.metrics.benchmarks import compute_benchmarks
     from engine.metrics.compute import compute_metrics
     from engine.diagnosis.documents import dumps, metrics_document, metrics_text
     catalog = get_catalog(catalog_dir)
-    ds = load_or_refuse(dataset, catalog)
+    ds = load_or_refuse(dataset, catalog, engine=engine)
     _check_rep(ds, rep)
     try:
         table = compute_metrics(ds, catalog.pipeline, catalog.thresholds, period)
@@ -147,13 +156,14 @@ def metrics_cmd(dataset: Path, period: str | None, rep: str | None, as_json: boo
 @click.option("--rep", metavar="ID", help="Only this rep.")
 @click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
 @catalog_option
+@engine_option
 def diagnose_cmd(dataset: Path, period: str | None, rep: str | None, as_json: bool,
-                 catalog_dir: Path | None):
+                 catalog_dir: Path | None, engine: str | None):
     """The one thing to coach each rep this month, with the evidence."""
     from engine.diagnosis.analysis import analyse
     from engine.diagnosis.documents import diagnosis_document, diagnosis_text, dumps
     catalog = get_catalog(catalog_dir)
-    ds = load_or_refuse(dataset, catalog)
+    ds = load_or_refuse(dataset, catalog, engine=engine)
     _check_rep(ds, rep)
     try:
         result = analyse(ds, catalog, period)

@@ -26,6 +26,7 @@ import pandas as pd
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
 MAX_LINE_BYTES = 8 << 20          # a record longer than this is malformed, not read
+MATERIALISE_BYTES = 64 << 20      # files up to this size are read once into a table (with `_i`)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class DuckDBBackend(Backend):
                                           "threads": threads or max(os.cpu_count() or 1, 1)})
         self.con.execute("SET TimeZone = 'UTC'")
         self._scans: dict[str, str] = {}
+        self._numbered: set[str] = set()             # tables read once, each record with its `_i`
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
@@ -197,7 +199,22 @@ class DuckDBBackend(Backend):
                   f"strict_mode=true, max_line_size={MAX_LINE_BYTES}, store_rejects=true, "
                   f"rejects_table={quote_text(rejects)}, rejects_scan={quote_text('scan_' + name)})")
         cols = ", ".join(f"{trimmed(quote_ident(c))} AS {quote_ident(c)}" for c in columns)
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT {cols} FROM {source}")
+        self._view_or_table(name, path, f"SELECT {cols} FROM {source}")
+
+    def _view_or_table(self, name: str, path: Path, select: str) -> None:
+        """A large file stays a view (scanned as needed); a small one is read once into a table,
+        with `_i` numbering its records: the checks, lookups and typed tables read it again and
+        again."""
+        try:
+            small = Path(path).stat().st_size <= MATERIALISE_BYTES
+        except OSError:
+            small = False
+        if small:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS "
+                             f"SELECT row_number() OVER () - 1 AS _i, * FROM ({select})")
+            self._numbered.add(name)
+        else:
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS {select}")
 
     def _transcoded(self, path: Path, encoding: str) -> Path:
         """A UTF-8 copy of a file in another encoding (cp1252, ...), in the engine's temporary folder."""
@@ -216,8 +233,7 @@ class DuckDBBackend(Backend):
 
     def parquet_view(self, name: str, path: Path, columns: list[str]) -> None:
         cols = ", ".join(f"{trimmed(f'CAST({quote_ident(c)} AS VARCHAR)')} AS {quote_ident(c)}" for c in columns)
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT {cols} "
-                         f"FROM read_parquet({quote_text(str(path))})")
+        self._view_or_table(name, path, f"SELECT {cols} FROM read_parquet({quote_text(str(path))})")
 
     def rejects(self, name: str) -> list[Reject]:
         table = self._scans.get(name)
@@ -240,6 +256,8 @@ class DuckDBBackend(Backend):
         return out
 
     def numbered(self, name: str) -> str:
+        if name in self._numbered:
+            return quote_ident(name)
         return f"(SELECT row_number() OVER () - 1 AS _i, * FROM {quote_ident(name)})"
 
     def close(self) -> None:
