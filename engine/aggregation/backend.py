@@ -25,7 +25,7 @@ import pandas as pd
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
-MAX_LINE_BYTES = 8 << 20          # a record longer than this is malformed, not read
+MAX_LINE_BYTES = 1 << 20          # a record longer than this is malformed, not read (it sizes the read buffers)
 MATERIALISE_BYTES = 64 << 20      # files up to this size are read once into a table (with `_i`)
 
 

@@ -108,7 +108,7 @@ def reject_problems(file: str, rejects: list[Reject], columns: int, hint: str | 
             message = "bytes that are not valid UTF-8" + (f" ({hint})" if hint else "")
             expected = "a file saved as UTF-8"
         elif r.kind == "too_long":
-            message = "a row longer than the reader takes (8 MiB)"
+            message = "a row longer than the reader takes (1 MiB)"
             expected = "rows of ordinary length"
         else:
             message = f"a row that cannot be read: {r.message}"

@@ -291,42 +291,44 @@ class _Loader:
 
     # ------------------------------------------------------------------ activities
     def _check_activities(self, s: Source, keys) -> None:
-        """One scan parses each row once, counts the checks of its values and folds the rows
-        per rep, day and type (and per opportunity and day); ids and types are then checked
-        on the folded keys, a few thousand instead of millions."""
+        """One scan parses each row once, flags the rows whose values are bad, and folds the
+        rows per rep, type, deal and day; ids and types are then checked on the folded keys,
+        thousands instead of millions of rows. Only when a value is bad are the value checks
+        counted one by one (a second scan) and their rows located."""
         scan = Scan(s.view)
         value_checks = _date(scan, "date", required=True)
         if s.has("duration_minutes"):
             value_checks += _number(scan, "duration_minutes", True, MAX_MINUTES, "duration (more than a day)")
         minutes = '"__n_duration_minutes"' if s.has("duration_minutes") else "CAST(NULL AS DOUBLE)"
         opp = "opportunity_id" if s.has("opportunity_id") else "CAST(NULL AS VARCHAR)"
+        any_bad = " OR ".join(f"coalesce({c.bad}, false)" for c in value_checks)
         self.b.table("act_groups", f"""
-            SELECT rep_id, type, opp_id, day, GROUPING(opp_id) AS by_rep, count(*) AS n,
-                   sum(minutes) AS talk, count(minutes) AS timed, {count_sql(value_checks)}
+            SELECT rep_id, type, opp_id, day, count(*) AS n, sum(minutes) AS talk, count(minutes) AS timed,
+                   count_if({any_bad}) AS bad
             FROM (SELECT *, {opp} AS opp_id, CAST({v.plausible('"__t_date"')} AS DATE) AS day,
                          CASE WHEN isfinite({minutes}) THEN {minutes} END AS minutes
                   FROM {scan.sql(self.b)} AS s)
-            GROUP BY GROUPING SETS ((rep_id, type, day), (opp_id, day))""")
-        sums = ", ".join(f"sum(c{i})" for i in range(len(value_checks)))
-        row = self.b.rows(f"SELECT sum(n), {sums} FROM act_groups WHERE by_rep = 1")[0]
-        self.rows["activities"] = int(row[0] or 0)
-        counts = [int(x or 0) for x in row[1:]]
+            GROUP BY ALL""")
+        rows, bad = self.b.rows("SELECT sum(n), sum(bad) FROM act_groups")[0]
+        self.rows["activities"] = int(rows or 0)
+        counts: list[int] | None = [0] * len(value_checks) if not bad else None
         # the keys' checks, counted on the folded rows; located (if they fail) with joins
         key_checks = [_required("rep_id"), _required("type"), _enum("type", self.p.activity_type_ids, "activity type")]
         key_checks += self._ref(scan, "rep_id", keys, "rep")
         if s.has("opportunity_id"):
             key_checks += self._ref(scan, "opportunity_id", keys, "opportunity")
-        folded = {"rep_id": "rep_id", "type": "type", "opportunity_id": "opp_id"}
+        key_counts = []
         for check in key_checks:
-            column = folded[check.column]
-            group = "by_rep = 1" if column != "opp_id" else "by_rep = 0"
-            bad = check.bad.replace(f'"{check.column}"', column)
+            column = "opp_id" if check.column == "opportunity_id" else check.column
+            bad_key = check.bad.replace(f'"{check.column}"', column)
             if check.message.startswith("unknown") and check.column != "type":
                 keys_table = keys["rep" if check.column == "rep_id" else "opp"]
                 key = "rep_id" if check.column == "rep_id" else "opportunity_id"
-                bad = f"({column} IS NOT NULL AND {column} NOT IN (SELECT {key} FROM {keys_table}))"
-            counts.append(int(self.b.scalar(f"SELECT coalesce(sum(n), 0) FROM act_groups WHERE {group} AND {bad}")))
-        checks = value_checks + key_checks
+                bad_key = f"({column} IS NOT NULL AND {column} NOT IN (SELECT {key} FROM {keys_table}))"
+            key_counts.append(int(self.b.scalar(f"SELECT coalesce(sum(n), 0) FROM act_groups WHERE {bad_key}")))
+        if counts is None:          # a bad value somewhere: count each check (one more scan)
+            counts = list(self.b.rows(f"SELECT {count_sql(value_checks)} FROM {scan.sql(self.b)} AS s")[0])
+        checks, counts = value_checks + key_checks, counts + key_counts
         if s.has("activity_id"):
             checks.append(Check("activity_id", "duplicate id", self._duplicates(s, c("activity_id"), "dup_acts"),
                                 "each activity_id once", numbered=True))
@@ -398,13 +400,14 @@ class _Loader:
             type_case = _index_case(p.activity_type_ids)
             phone = text_list([t.id for t in p.activity_types if t.phone])
             b.table("act_daily", f"""
-                SELECT rc.rep, g.day, CAST({type_case.format(x='g.type')} AS TINYINT) AS type, g.n,
-                       CASE WHEN g.type IN {phone} THEN coalesce(g.talk, 0) ELSE 0 END AS talk,
-                       CASE WHEN g.type IN {phone} THEN g.timed ELSE 0 END AS timed
+                SELECT rc.rep, g.day, CAST({type_case.format(x='g.type')} AS TINYINT) AS type, sum(g.n) AS n,
+                       CASE WHEN g.type IN {phone} THEN coalesce(sum(g.talk), 0) ELSE 0 END AS talk,
+                       CASE WHEN g.type IN {phone} THEN sum(g.timed) ELSE 0 END AS timed
                 FROM act_groups g JOIN rep_codes rc ON rc.rep_id = g.rep_id
-                WHERE g.by_rep = 1 AND g.day IS NOT NULL""")
-            b.table("opp_daily", "SELECT o.opp, g.day, g.n FROM act_groups g JOIN opps o ON o.opportunity_id = g.opp_id "
-                                 "WHERE g.by_rep = 0 AND g.day IS NOT NULL AND g.opp_id IS NOT NULL")
+                WHERE g.day IS NOT NULL GROUP BY rc.rep, g.day, g.type""")
+            b.table("opp_daily", "SELECT o.opp, g.day, sum(g.n) AS n FROM act_groups g "
+                                 "JOIN opps o ON o.opportunity_id = g.opp_id "
+                                 "WHERE g.day IS NOT NULL AND g.opp_id IS NOT NULL GROUP BY o.opp, g.day")
             b.drop("act_groups")
         else:
             b.table("act_daily", "SELECT CAST(NULL AS INTEGER) AS rep, CAST(NULL AS DATE) AS day, "
