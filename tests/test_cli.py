@@ -114,3 +114,19 @@ def test_metrics_json_carries_month_trends(org):
     trends = doc["reps"][0]["trends"]
     assert {"efficiency.call.connect", "talk_minutes", "win_rate", "revenue"} <= set(trends)
     assert all(t["direction"] in ("up", "down", "flat") for t in trends.values())
+
+
+def test_engine_settings_and_memory_limit_are_one_line_errors(org, monkeypatch):
+    monkeypatch.setenv("FAIRWAY_DUCKDB_MEMORY", "lots")
+    r = run("validate", org)
+    assert r.exit_code == 1 and "FAIRWAY_DUCKDB_MEMORY='lots' is not an amount of memory" in r.stderr
+    assert "Traceback" not in r.output
+    monkeypatch.setenv("FAIRWAY_DUCKDB_MEMORY", "4MB")
+    r = run("diagnose", org)
+    assert r.exit_code == 1, r.output
+    assert "ran out of memory at its limit of 4MB" in r.stderr and "FAIRWAY_DUCKDB_MEMORY" in r.stderr
+    assert "not a readable" not in r.stderr          # the limit is not blamed on a file
+    monkeypatch.setenv("FAIRWAY_DUCKDB_MEMORY", "1GB")
+    monkeypatch.setenv("FAIRWAY_DUCKDB_THREADS", "0")
+    r = run("validate", org)
+    assert r.exit_code == 1 and "FAIRWAY_DUCKDB_THREADS='0'" in r.stderr

@@ -4,8 +4,9 @@ Flask's group loads the app to list its commands (for `--help`, a bare `fairway`
 mistyped command), so a missing SECRET_KEY or database turned every typo into a
 traceback. Here the commands are known without the app: ours, Flask's `run`, `shell` and
 `routes`, Flask-Migrate's `db` (imported only when asked for), and plugins. The app is
-loaded only by the commands that serve or store, and what keeps it from loading, or the
-database from answering, is a one-line error with exit 1.
+loaded only by the commands that serve or store, and what keeps it from loading, the
+database from answering, or the engine from running (a bad FAIRWAY_* setting, memory
+exhausted at its limit) is a one-line error with exit 1.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
-from engine.errors import ProblemsError
+from engine.errors import FairwayError, ProblemsError
 
 # commands that Flask extensions add to `app.cli`, listed here so that listing them needs no app
 APP_COMMANDS = {"db": ("flask_migrate.cli", "db")}
@@ -47,6 +48,10 @@ class FairwayGroup(FlaskGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except ProblemsError as err:          # input refused where a command did not say so itself
+            raise click.ClickException(err.summary()) from None
+        except FairwayError as err:           # a setting or a limit: one line, never a traceback
+            raise click.ClickException(str(err)) from None
         except Exception as exc:
             message = database_problem(exc)
             if message is None:

@@ -15,13 +15,17 @@ record holding a quoted newline is still one row.
 """
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from engine.errors import FairwayError
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -135,11 +139,59 @@ _REJECT_KINDS = {"TOO MANY COLUMNS": "too_many_columns", "MISSING COLUMNS": "too
                  "CAST": "other"}
 
 
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
 def memory_limit() -> str:
     """DuckDB's memory limit: FAIRWAY_DUCKDB_MEMORY (e.g. 2GB), else 1GB; beyond it DuckDB spills to disk."""
-    return os.environ.get("FAIRWAY_DUCKDB_MEMORY", "1GB")
+    value = os.environ.get("FAIRWAY_DUCKDB_MEMORY", "").strip() or "1GB"
+    if not _MEMORY.match(value):
+        raise FairwayError(f"FAIRWAY_DUCKDB_MEMORY={value!r} is not an amount of memory: "
+                           f"write a number and a unit, e.g. 2GB or 512MB")
+    return value.replace(" ", "")
 
 
+class EngineMemoryError(FairwayError):
+    """The analytical engine needed more memory than its limit, even spilling to disk."""
+
+
+def out_of_memory(error: Exception) -> EngineMemoryError:
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return EngineMemoryError(
+        f"the analytical engine ran out of memory at its limit of {memory_limit()} "
+        f"({first.removeprefix('Out of Memory Error: ')}). Raise FAIRWAY_DUCKDB_MEMORY "
+        f"(e.g. FAIRWAY_DUCKDB_MEMORY=4GB), give it fewer threads (FAIRWAY_DUCKDB_THREADS=1), "
+        f"or use the Spark engine (--engine spark) for an org this size")
+
+
+def threads_setting() -> int:
+    """DuckDB's threads: FAIRWAY_DUCKDB_THREADS, else one per core."""
+    value = os.environ.get("FAIRWAY_DUCKDB_THREADS", "").strip()
+    if not value:
+        return max(os.cpu_count() or 1, 1)
+    if not value.isdigit() or int(value) < 1:
+        raise FairwayError(f"FAIRWAY_DUCKDB_THREADS={value!r} is not a number of threads (1 or more)")
+    return int(value)
+
+
+def _memory_guarded(cls):
+    """Every method of `cls` that runs SQL turns DuckDB's out-of-memory error into an
+    EngineMemoryError that says which setting to change (no traceback for the user)."""
+    def guard(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except self._duckdb.OutOfMemoryException as exc:
+                raise out_of_memory(exc) from None
+        return run
+    for name in ("execute", "frame", "rows", "scalar", "table", "register", "text_view",
+                 "parquet_view", "parquet_schema", "rejects", "numbered"):
+        setattr(cls, name, guard(getattr(cls, name)))
+    return cls
+
+
+@_memory_guarded
 class DuckDBBackend(Backend):
     """DuckDB, embedded, in memory, spilling to a temporary folder beyond its memory limit."""
 
@@ -148,11 +200,14 @@ class DuckDBBackend(Backend):
     def __init__(self, threads: int | None = None):
         import duckdb
         self._duckdb = duckdb
+        config = {"memory_limit": memory_limit(), "preserve_insertion_order": True,
+                  "threads": threads or threads_setting()}      # settings checked before anything is made
         self._tmp = tempfile.TemporaryDirectory(prefix="fairway-duckdb-")
-        self.con = duckdb.connect(config={"memory_limit": memory_limit(),
-                                          "temp_directory": self._tmp.name,
-                                          "preserve_insertion_order": True,
-                                          "threads": threads or max(os.cpu_count() or 1, 1)})
+        try:
+            self.con = duckdb.connect(config={**config, "temp_directory": self._tmp.name})
+        except BaseException:
+            self._tmp.cleanup()
+            raise
         self.con.execute("SET TimeZone = 'UTC'")
         self._scans: dict[str, str] = {}
         self._numbered: set[str] = set()             # tables read once, each record with its `_i`

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..aggregation.backend import Backend
+from ..aggregation.backend import Backend, EngineMemoryError
 from ..errors import Problem, did_you_mean
 from ..files import case_variants, check_input_file, sniff_encoding
 from .contract import FileSpec
@@ -115,6 +115,8 @@ def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | 
     if path.suffix.lower() == ".parquet":
         try:
             schema = backend.parquet_schema(path)
+        except EngineMemoryError:
+            raise                     # the engine's limit, not the file's fault
         except Exception as exc:      # noqa: BLE001 - any reader failure is this file's problem
             return None, [Problem(file=name, message=f"not a readable Parquet file: {_first_line(exc)}")]
         nested = [(c, t) for c, t in schema if any(n in t.upper() for n in NESTED)]
@@ -132,6 +134,8 @@ def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | 
         return None, problems
     try:
         backend.text_view(view, path, names, encoding=encoding)
+    except EngineMemoryError:
+        raise
     except Exception as exc:          # noqa: BLE001 - any reader failure is this file's problem
         return None, [Problem(file=name, message=f"not a readable CSV file: {_first_line(exc)}")]
     return Source(spec, path, name, names, view, encoding=encoding), []

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..aggregation.backend import Backend, Reject
+from ..aggregation.backend import Backend, EngineMemoryError, Reject
 from ..errors import Problem, did_you_mean
 from ..files import check_input_file, decode
 
@@ -114,6 +114,8 @@ class Exports:
                     return None
                 self.b.text_view(view, path, columns, delimiter=delimiter, encoding=encoding)
                 f = ExportFile(path, name, columns, view, encoding, delimiter)
+        except EngineMemoryError:
+            raise                    # the engine's limit, not the file's fault
         except Exception as exc:     # noqa: BLE001 - whatever the reader says, it is this file's problem
             text = str(exc).strip().splitlines()
             self.problems.append(Problem(file=name, message=f"cannot read the file: {text[0][:300] if text else exc}"))
