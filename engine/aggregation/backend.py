@@ -115,6 +115,12 @@ class Backend:
         """SQL of the view `name` with `_i`, the 0-based index of each record kept, in file order."""
         raise NotImplementedError
 
+    def untrimmed(self, name: str) -> str:
+        """SQL of the records of view `name` as the file holds them: values not yet trimmed
+        (an empty value may be '' or NULL). A query that folds millions of rows into a few
+        groups trims the groups' keys instead of every row's. Default: the view itself."""
+        return quote_ident(name)
+
     def close(self) -> None:
         pass
 
@@ -211,6 +217,7 @@ class DuckDBBackend(Backend):
         self.con.execute("SET TimeZone = 'UTC'")
         self._scans: dict[str, str] = {}
         self._numbered: set[str] = set()             # tables read once, each record with its `_i`
+        self._untrimmed: dict[str, str] = {}         # large text views: their records as read
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
@@ -237,6 +244,7 @@ class DuckDBBackend(Backend):
         self.con.unregister(f"_frame_{name}")
 
     def drop(self, name: str) -> None:
+        self._untrimmed.pop(name, None)
         self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
         self.con.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
 
@@ -255,6 +263,9 @@ class DuckDBBackend(Backend):
                   f"rejects_table={quote_text(rejects)}, rejects_scan={quote_text('scan_' + name)})")
         cols = ", ".join(f"{trimmed(quote_ident(c))} AS {quote_ident(c)}" for c in columns)
         self._view_or_table(name, path, f"SELECT {cols} FROM {source}")
+        self._untrimmed.pop(name, None)
+        if name not in self._numbered:               # a large file: its records, not trimmed
+            self._untrimmed[name] = f"(SELECT {', '.join(quote_ident(c) for c in columns)} FROM {source})"
 
     def _view_or_table(self, name: str, path: Path, select: str) -> None:
         """A large file stays a view (scanned as needed); a small one is read once into a table,
@@ -269,6 +280,7 @@ class DuckDBBackend(Backend):
                              f"SELECT row_number() OVER () - 1 AS _i, * FROM ({select})")
             self._numbered.add(name)
         else:
+            self._numbered.discard(name)
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS {select}")
 
     def _transcoded(self, path: Path, encoding: str) -> Path:
@@ -309,6 +321,9 @@ class DuckDBBackend(Backend):
                               kind=_REJECT_KINDS.get(str(kind), "other"),
                               text=(text or "")[:200], message=str(message or "").splitlines()[0]))
         return out
+
+    def untrimmed(self, name: str) -> str:
+        return self._untrimmed.get(name, quote_ident(name))
 
     def numbered(self, name: str) -> str:
         if name in self._numbered:

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..aggregation.backend import Backend, make_backend, quote_text, text_list
+from ..aggregation.backend import Backend, make_backend, quote_text, text_list, trimmed
 from ..catalog.specs import Pipeline
 from ..errors import DatasetError, Problem, did_you_mean
 from ..metrics.registry import MetricRegistry
@@ -291,24 +291,38 @@ class _Loader:
 
     # ------------------------------------------------------------------ activities
     def _check_activities(self, s: Source, keys) -> None:
-        """One scan parses each row once, flags the rows whose values are bad, and folds the
-        rows per rep, type, deal and day; ids and types are then checked on the folded keys,
-        thousands instead of millions of rows. Only when a value is bad are the value checks
-        counted one by one (a second scan) and their rows located."""
+        """One scan of the records as read (not trimmed: a large file is scanned, never
+        copied) parses each date and duration once, flags every row whose values may be bad,
+        and folds the rows per rep, type, deal and day; keys are trimmed on the folded groups
+        (a million groups for six million rows). Ids and types are checked on the folded keys.
+        The flag is cheap and errs on the side of caution (a duration of spaces only is
+        flagged): only when a row is flagged are the value checks counted exactly (a second
+        scan, of the trimmed records) and their rows located."""
         scan = Scan(s.view)
         value_checks = _date(scan, "date", required=True)
         if s.has("duration_minutes"):
             value_checks += _number(scan, "duration_minutes", True, MAX_MINUTES, "duration (more than a day)")
-        minutes = '"__n_duration_minutes"' if s.has("duration_minutes") else "CAST(NULL AS DOUBLE)"
+        minutes = "TRY_CAST(duration_minutes AS DOUBLE)" if s.has("duration_minutes") else "CAST(NULL AS DOUBLE)"
+        bad_minutes = (f"(duration_minutes IS NOT NULL AND (m IS NULL OR NOT isfinite(m) OR m < 0 "
+                       f"OR m > {MAX_MINUTES!r}))")
         opp = "opportunity_id" if s.has("opportunity_id") else "CAST(NULL AS VARCHAR)"
-        any_bad = " OR ".join(f"coalesce({c.bad}, false)" for c in value_checks)
+        dur = "duration_minutes" if s.has("duration_minutes") else "CAST(NULL AS VARCHAR)"
         self.b.table("act_groups", f"""
-            SELECT rep_id, type, opp_id, day, count(*) AS n, sum(minutes) AS talk, count(minutes) AS timed,
-                   count_if({any_bad}) AS bad
-            FROM (SELECT *, {opp} AS opp_id, CAST({v.plausible('"__t_date"')} AS DATE) AS day,
-                         CASE WHEN isfinite({minutes}) THEN {minutes} END AS minutes
-                  FROM {scan.sql(self.b)} AS s)
+            SELECT rep_id, type, opp_id, day, count(*) AS n, sum(CASE WHEN isfinite(m) THEN m END) AS talk,
+                   count_if(isfinite(m)) AS timed, count_if(day IS NULL OR {bad_minutes}) AS bad
+            FROM (SELECT rep_id, type, {opp} AS opp_id, {minutes} AS m, {dur} AS duration_minutes,
+                         __day AS day
+                  FROM ({v.days('date', self.b.untrimmed(s.view), untrimmed=True)}) AS r)
             GROUP BY ALL""")
+        keys_sql = ("rep_id", "type", "opp_id")
+        untidy = " OR ".join(f"{k} = '' OR {k} LIKE ' %' OR {k} LIKE '% '" for k in keys_sql)
+        if self.b.scalar(f"SELECT count(*) FROM act_groups WHERE {untidy}"):
+            self.b.table("act_groups", f"""
+                SELECT rep_id, type, opp_id, day, sum(n) AS n, sum(talk) AS talk, sum(timed) AS timed,
+                       sum(bad) AS bad
+                FROM (SELECT {', '.join(f'{trimmed(k)} AS {k}' for k in keys_sql)}, day, n, talk, timed, bad
+                      FROM act_groups)
+                GROUP BY ALL""")
         rows, bad = self.b.rows("SELECT sum(n), sum(bad) FROM act_groups")[0]
         self.rows["activities"] = int(rows or 0)
         counts: list[int] | None = [0] * len(value_checks) if not bad else None

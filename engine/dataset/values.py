@@ -17,11 +17,12 @@ DuckDB's dialect (see engine.aggregation.backend).
 """
 from __future__ import annotations
 
-from ..aggregation.backend import quote_ident
+from ..aggregation.backend import quote_ident, trimmed
 
 MIN_YEAR, MAX_YEAR = 1970, 2100
 DATE_SHAPE_RE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*"
 PERIOD_RE = r"[0-9]{4}-(0[1-9]|1[0-2])"
+PLAIN_DATE_LIKE = "____-__-__"      # ten characters, hyphens after the year and the month
 NUMBER_EXPECTED = "a number such as 12000 or 12.5"
 DATE_EXPECTED = "an ISO 8601 date such as 2026-10-03 or 2026-10-03T14:05:00"
 MAX_VALUE = 1e12            # amounts and targets beyond this are typing errors, not deals
@@ -40,13 +41,27 @@ def timestamp(c: str) -> str:
     the offset). Words a cast accepts (`epoch`, `infinity`) fail the shape test first (a
     hyphen after four characters); what is not a date after all, the cast refuses.
     """
-    return (f"(CASE WHEN length({c}) = 10 AND substr({c}, 5, 1) = '-' AND substr({c}, 8, 1) = '-' "
+    return (f"(CASE WHEN {c} LIKE '{PLAIN_DATE_LIKE}' "
             f"THEN CAST(TRY_CAST({c} AS DATE) AS TIMESTAMP) "                    # a plain date: fast
             f"WHEN substr({c}, 5, 1) != '-' THEN NULL "
             f"WHEN length({c}) > 10 AND (contains(substr({c}, 11), '+') OR contains(substr({c}, 11), '-') "
             f"OR ends_with({c}, 'Z') OR ends_with({c}, 'UTC')) "
             f"THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) "
             f"ELSE TRY_CAST({c} AS TIMESTAMP) END)")
+
+
+def days(c: str, relation: str, untrimmed: bool = False) -> str:
+    """SELECT *, `__day` FROM `relation`: the DATE (UTC) of text column `c`, the date of
+    `timestamp(c)`, a plain date by a cast alone; NULL where it is not a date or its year
+    lies outside MIN_YEAR..MAX_YEAR. Each step is a projection of its own: no expression
+    is evaluated twice. `untrimmed`: `c` may still have surrounding spaces (trimmed here,
+    only where it is not a plain date)."""
+    rest = trimmed(c) if untrimmed else c
+    return (f"SELECT *, CASE WHEN __d BETWEEN DATE '{MIN_YEAR}-01-01' "
+            f"AND DATE '{MAX_YEAR}-12-31' THEN __d END AS __day FROM ("
+            f"SELECT *, coalesce(__fast, CAST({timestamp('__rest')} AS DATE)) AS __d FROM ("
+            f"SELECT *, CASE WHEN {c} LIKE '{PLAIN_DATE_LIKE}' THEN TRY_CAST({c} AS DATE) END AS __fast, "
+            f"CASE WHEN {c} NOT LIKE '{PLAIN_DATE_LIKE}' THEN {rest} END AS __rest FROM {relation} AS r))")
 
 
 def plausible(t: str) -> str:
