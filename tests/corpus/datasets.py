@@ -69,7 +69,7 @@ class Case:
     make: Callable[["Folder"], Expect]   # breaks a copy of the base in place, says what to expect
     slow: bool = False                   # kept out of the normal run
     isolate: bool = False                # run the commands in a child process (devices, pipes, huge files)
-    seconds: float = 10.0                # each command must finish within this
+    seconds: float = 20.0                # each command must finish within this (2 shared cores)
 
 
 # --------------------------------------------------------------------------- editing a dataset folder
