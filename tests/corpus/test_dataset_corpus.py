@@ -36,6 +36,9 @@ OPEN: dict[str, str] = {
     "latin1_opportunities_deep":
         "Latin-1 bytes in opportunities.csv (column account) are accepted without a word; in reps.csv they "
         "are refused with their row",
+    "garbage_2gb_activities":
+        "random bytes (a carriage return among them) are a traceback: duckdb InvalidInputException, the CSV "
+        "parser state machine reached an invalid state",
     "utf16_reps":
         "a UTF-16 reps.csv is read and accepted without a word, while the data contract says UTF-8: refuse "
         "it naming the encoding, or document UTF-16 and make this an accepted case",
