@@ -141,6 +141,8 @@ def json_names(problems: list[dict], loc: Loc) -> bool:
             continue
         if loc.column is not None and p.get("column") != loc.column:
             continue
+        if loc.suggestion is not None and p.get("suggestion") != loc.suggestion:
+            continue
         return True
     return False
 
@@ -312,11 +314,13 @@ def test_a_location_is_named_on_one_line_with_its_row_and_column():
 
 
 def test_a_location_is_named_by_one_json_problem():
-    problems = [{"file": "reps.csv", "row": 14, "column": "role", "message": "unknown role"},
+    problems = [{"file": "reps.csv", "row": 14, "column": "role", "message": "unknown role", "suggestion": "bdr"},
                 {"file": "activities.csv", "line": 300, "message": "expected 5 columns"},
                 {"file": "goals.*", "message": "both a CSV and a Parquet file"}]
     assert json_names(problems, Loc("reps.csv", 14, "role"))
     assert not json_names(problems, Loc("reps.csv", 14, "team"))
+    assert json_names(problems, Loc("reps.csv", 14, "role", suggestion="bdr"))
+    assert not json_names(problems, Loc("reps.csv", 14, "role", suggestion="isr"))
     assert not json_names(problems, Loc("reps.csv", 15, "role"))
     assert json_names(problems, Loc("activities.csv", 300, line_ok=True))
     assert not json_names(problems, Loc("activities.csv", 300))
