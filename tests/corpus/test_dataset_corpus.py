@@ -76,15 +76,19 @@ def run_in_process(args: list[str]) -> Run:
     return Run(args, r.exit_code, r.stdout, r.stderr, took, crash)
 
 
+# The peak is VmHWM, this process's own: ru_maxrss would count the parent's memory too
+# (Linux keeps it across the exec of a forked process).
 _CHILD = """
-import os, resource, sys
+import os, re, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 from web.cli import cli
 try:
     cli.main(sys.argv[1:], prog_name="fairway")
 finally:
+    with open("/proc/self/status") as status:
+        peak = int(re.search(r"VmHWM:\\s*(\\d+) kB", status.read()).group(1)) * 1024
     with open(os.environ["CORPUS_RSS_FILE"], "w") as fh:
-        fh.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+        fh.write(str(peak))
 """
 
 
