@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -164,7 +163,6 @@ def test_arbitrary_text_in_any_file(pipeline, stem, text, encoding):
     check_load({**csv_files(BASE), f"{stem}.csv": text.encode(encoding, "replace")}, pipeline)
 
 
-@OPEN_FUZZ
 @FUZZ
 @given(stem=st.sampled_from(STEMS), lines=st.lists(st.text(max_size=60), max_size=12))
 @example(stem="reps", lines=["0\r"])
@@ -314,7 +312,6 @@ def test_rows_columns_and_files_mutated(pipeline, mutations):
     check_load(mutated_files(mutations), pipeline)
 
 
-@OPEN_FUZZ
 @FUZZ
 @given(mutations=st.lists(MUTATIONS, max_size=2), edits=st.lists(RAW, min_size=1, max_size=4))
 @example(mutations=[("duplicate_column", "opportunities", 2, " ")], edits=[("insert", "goals", 0, "\n")])
@@ -384,7 +381,6 @@ def test_parquet_columns_of_any_type(pipeline, stem, column, values, duplicate):
 # --------------------------------------------------------------------------- what fuzzing found
 
 INF = float("inf")
-_STATE = "duckdb InvalidInputException: the CSV parser state machine reached an invalid state"
 # Minimal examples of the crash classes fuzzing found: (name, (the exception raised today, why),
 # or None once fixed and kept as a regression test; the files)
 FOUND = [
@@ -405,13 +401,13 @@ FOUND = [
     ("parquet_timestamp_in_text_column", None,
      lambda: parquet_files("reps", 3, "timestamp[ms]", [None] * 6, False)),
     ("parquet_date_in_id_column", None, lambda: parquet_files("opportunities", 0, "date32", [None] * 6, False)),
-    # found in the DuckDB reader
+    # found in the DuckDB reader: its parser's invalid state on carriage returns (fixed there)
+    ("csv_carriage_return_ending_a_row", None,
+     lambda: {**csv_files(BASE), "reps.csv": to_csv(BASE["reps"][:1]).encode() + b"0\r"}),
+    ("csv_one_crlf_among_lf_rows", None, lambda: raw_edit(csv_files(BASE), [("insert", "reps", 30, "\r\n")])),
+    # found in the DuckDB reader, open
     ("csv_carriage_return_in_the_header", (csv.Error, "csv.Error in reader.read_header"),
      lambda: {**csv_files(BASE), "reps.csv": b"\r0"}),
-    ("csv_carriage_return_ending_a_row", (duckdb.InvalidInputException, _STATE),
-     lambda: {**csv_files(BASE), "reps.csv": to_csv(BASE["reps"][:1]).encode() + b"0\r"}),
-    ("csv_one_crlf_among_lf_rows", (duckdb.InvalidInputException, _STATE),
-     lambda: raw_edit(csv_files(BASE), [("insert", "reps", 30, "\r\n")])),
 ]
 
 

@@ -33,9 +33,9 @@ OPEN: dict[str, str] = {
     "opportunities_unreadable_plus_others":
         "a garbage opportunities.csv (a carriage return in its first line) is a traceback: "
         "_csv.Error in reader.read_header",
-    "latin1_opportunities_deep":
-        "Latin-1 bytes in opportunities.csv (column account) are accepted without a word; in reps.csv they "
-        "are refused with their row",
+    "garbage_then_a_64mb_line":
+        "random bytes then a 64 MiB line are a traceback: duckdb InvalidInputException, the CSV parser state "
+        "machine reached an invalid state (from 64 MiB; 40 MiB is refused cleanly)",
     "garbage_2gb_activities":
         "random bytes (a carriage return among them) are a traceback: duckdb InvalidInputException, the CSV "
         "parser state machine reached an invalid state",
