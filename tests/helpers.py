@@ -112,3 +112,21 @@ def upload_files(client, files: dict[str, bytes], **extra):
     from werkzeug.datastructures import FileStorage
     data = {"files": [FileStorage(io.BytesIO(content), filename=name) for name, content in files.items()], **extra}
     return post_multipart(client, "/admin/datasets/upload", data)
+
+
+# --------------------------------------------------------------------------- background jobs
+
+def job_outcome(client, response, timeout: float = 90):
+    """Follow an answer that queued a job (a redirect to its page) until the job has ended; the
+    job's page then. Any other answer is returned as it is (refused before any job was queued)."""
+    import time
+    location = response.headers.get("Location", "")
+    if response.status_code != 302 or "/admin/jobs/" not in location:
+        return response
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(location + "/status").get_json()
+        if status["finished"]:
+            return client.get(location)
+        assert time.monotonic() < deadline, f"the job at {location} did not end in {timeout} s: {status}"
+        time.sleep(0.1)

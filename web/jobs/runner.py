@@ -47,13 +47,14 @@ class Run:
 
     def __init__(self, app: Flask, job: Job):
         self.app, self.job_id, self.attempt = app, job.id, job.attempts
+        self.engine = db.engine              # the heartbeat's thread has no app context of its own
         self.stopped = threading.Event()
         self.last_progress = 0.0
         self.beat = threading.Thread(target=self._beat, name=f"fairway-job-{job.id}-heartbeat", daemon=True)
 
     def fenced(self, **values) -> bool:
         """Update the job if this run still holds it; in a connection of its own (committed at once)."""
-        with db.engine.begin() as conn:
+        with self.engine.begin() as conn:
             r = conn.execute(update(Job).where(Job.id == self.job_id, Job.status == JobStatus.running.value,
                                                Job.attempts == self.attempt).values(**values))
         return r.rowcount == 1
