@@ -51,6 +51,8 @@ def defaults(instance_path: str) -> dict:
         "FAIRWAY_JOB_CONSUMER": None,          # "thread": run jobs in this process; "none": `fairway worker` does
         "FAIRWAY_JOB_HEARTBEAT": 10,           # seconds; a running job silent for 3 beats was interrupted
         "FAIRWAY_PROXY_COUNT": 0,              # reverse proxies in front whose X-Forwarded-* headers to trust
+        # the team page lists every rep of a scope up to this many; beyond, its teams first
+        "FAIRWAY_TEAM_PAGE_REPS": 60,
     }
 
 

@@ -77,7 +77,8 @@ class Dataset(db.Model):
     as_of: Mapped[date] = mapped_column(Date)
     catalog_version: Mapped[str] = mapped_column(String(40))
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
-    aggregates: Mapped[dict] = mapped_column(JSON, default=dict)   # team, division and company figures
+    # team, division and company figures: large for a large org, read only where shown (store.dataset_aggregates)
+    aggregates: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -98,6 +98,22 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
     return dataset
 
 
+_AGGREGATES: dict[str, dict] = {}
+_AGGREGATES_KEPT = 4
+
+
+def dataset_aggregates(dataset: Dataset) -> dict:
+    """The dataset's team, division and company figures, read once per process: a dataset never
+    changes after its import (keyed by its folder's name, unique to each import)."""
+    found = _AGGREGATES.get(dataset.folder)
+    if found is None:
+        found = dataset.aggregates or {}          # a deferred column: read here only
+        if len(_AGGREGATES) >= _AGGREGATES_KEPT:
+            _AGGREGATES.pop(next(iter(_AGGREGATES)))
+        _AGGREGATES[dataset.folder] = found
+    return found
+
+
 def dataset_folder(dataset: Dataset) -> Path:
     """Where the app keeps the dataset's validated copy (inside FAIRWAY_DATASETS)."""
     return Path(current_app.config["FAIRWAY_DATASETS"]) / dataset.folder

@@ -8,6 +8,7 @@ from ..coach.wizard import open_sessions
 from ..extensions import db
 from ..models import RepSnapshot
 from ..security import rep_data_required, rep_or_404, visible_reps
+from ..store import dataset_aggregates
 from .charts import (catalog, focus_view, headline_tiles, other_findings, plan_rows, rep_charts,
                      role_kind)
 
@@ -20,15 +21,27 @@ def show(rep_id: str):
     rep = rep_or_404(rep_id)
     cat = catalog()
     kind = role_kind(rep.role)
-    teammates = db.session.execute(visible_reps(current_user, rep.dataset)
-                                   .where(RepSnapshot.team == rep.team, RepSnapshot.role == rep.role)
-                                   .order_by(RepSnapshot.name)).scalars().all()
-    charts = rep_charts(rep, kind, rep.dataset.aggregates or {}, teammates)
+    charts = _charts(rep, kind)
     diagnosis = rep.diagnosis or {}
     return render_template(
         "reps/show.html", rep=rep, dataset=rep.dataset, kind=kind,
         role_title=cat.pipeline.role(rep.role).title,
         focus=focus_view(diagnosis.get("focus"), diagnosis), findings=other_findings(diagnosis),
         plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts=charts,
-        chart_data={c.id: c.spec for c in charts if c.spec},
         open_sessions=open_sessions(current_user, rep.rep_id))
+
+
+@bp.get("/<rep_id>/charts")
+@rep_data_required
+def charts(rep_id: str):
+    """What static/js/charts.js draws on the rep's page, {canvas id: spec}: fetched with the charts,
+    not inlined in the page (the numbers behind them are in the page as tables)."""
+    rep = rep_or_404(rep_id)
+    return {c.id: c.spec for c in _charts(rep, role_kind(rep.role)) if c.spec}
+
+
+def _charts(rep: RepSnapshot, kind: str):
+    teammates = db.session.execute(visible_reps(current_user, rep.dataset)
+                                   .where(RepSnapshot.team == rep.team, RepSnapshot.role == rep.role)
+                                   .order_by(RepSnapshot.name)).scalars().all()
+    return rep_charts(rep, kind, dataset_aggregates(rep.dataset), teammates)
