@@ -6,7 +6,8 @@ from datetime import date, datetime, timezone
 from enum import Enum
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -91,7 +92,11 @@ class RepSnapshot(db.Model):
     """One rep in one dataset: everything the pages show, computed once at import."""
 
     __tablename__ = "rep_snapshots"
-    __table_args__ = (UniqueConstraint("dataset_id", "rep_id"),)
+    # the scope index covers what lists, counts and team summaries read, so that they never touch the
+    # rows' large JSON (on SQLite a row spans several pages): a page of reps in team order, a scope's count
+    __table_args__ = (UniqueConstraint("dataset_id", "rep_id"),
+                      Index("ix_rep_snapshots_scope", "dataset_id", "team", "name", "division", "role", "focus_gap",
+                            "focus_skill", "goal_progress", "rep_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     rep_id: Mapped[str] = mapped_column(String(120), index=True)

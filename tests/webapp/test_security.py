@@ -42,7 +42,7 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "static": PUBLIC, "vendor.static": PUBLIC, "healthz": PUBLIC, "auth.root": PUBLIC, "auth.login": PUBLIC,
     "auth.logout": EVERYONE,
     # rep data: managers (their teams), directors (their divisions), admins
-    "team.index": REP_DATA, "reps.show": REP_DATA,
+    "team.index": REP_DATA, "reps.show": REP_DATA, "reps.charts": REP_DATA,
     "coach.index": REP_DATA, "coach.start": REP_DATA, "coach.resume": REP_DATA, "coach.reflection": REP_DATA,
     "coach.goals": REP_DATA, "coach.gap": REP_DATA, "coach.questions": REP_DATA, "coach.causes": REP_DATA,
     "coach.actions": REP_DATA, "coach.plan": REP_DATA, "coach.done": REP_DATA, "coach.discard": REP_DATA,

@@ -382,3 +382,14 @@ def test_the_rep_chart_data_is_the_reps_own_and_in_scope_only(app, client, auth)
     data = client.get(f"/reps/{mine.rep_id}/charts").get_json()
     assert data["chart-goals"]["type"] == "goals"
     assert client.get(f"/reps/{other.rep_id}/charts").status_code == 404
+
+
+def test_the_one_on_ones_list_its_reps_a_page_at_a_time(app, client, auth, monkeypatch):
+    import web.coach.routes as coach_routes
+    monkeypatch.setattr(coach_routes, "REPS_PER_PAGE", 15)
+    auth.login("admin")
+    first = client.get("/coach/").get_data(as_text=True)
+    assert len(rep_links(first)) == 15 and "Page 1 of 3" in first and 'rel="next"' in first
+    pages = [rep_links(client.get(f"/coach/?page={n}").get_data(as_text=True)) for n in (1, 2, 3)]
+    assert set().union(*pages) == {r.rep_id for r in reps_where(app)} and sum(map(len, pages)) == 40
+    assert rep_links(client.get("/coach/?page=x").get_data(as_text=True)) == pages[0]

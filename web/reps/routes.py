@@ -1,13 +1,15 @@
 """The rep page: the month's focus, the success plan, and the charts of the seeds."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..coach.wizard import open_sessions
 from ..extensions import db
-from ..models import RepSnapshot
-from ..security import rep_data_required, rep_or_404, visible_reps
+from ..models import Dataset, RepSnapshot
+from ..security import rep_data_required, rep_or_404
 from ..store import dataset_aggregates
 from .charts import (catalog, focus_view, headline_tiles, other_findings, plan_rows, rep_charts,
                      role_kind)
@@ -40,8 +42,18 @@ def charts(rep_id: str):
     return {c.id: c.spec for c in _charts(rep, role_kind(rep.role)) if c.spec}
 
 
-def _charts(rep: RepSnapshot, kind: str):
-    teammates = db.session.execute(visible_reps(current_user, rep.dataset)
-                                   .where(RepSnapshot.team == rep.team, RepSnapshot.role == rep.role)
-                                   .order_by(RepSnapshot.name)).scalars().all()
-    return rep_charts(rep, kind, dataset_aggregates(rep.dataset), teammates)
+def _charts(rep: RepSnapshot, kind: str) -> list:
+    """The rep's charts, built once per process: a dataset never changes after its import, and the
+    charts show the rep, their team median and the team's roster (the same to whoever may see the rep)."""
+    return _built_charts(str(db.engine.url), rep.dataset.folder, catalog().version, rep.rep_id, kind)
+
+
+@lru_cache(maxsize=256)
+def _built_charts(database: str, folder: str, catalog_version: str, rep_id: str, kind: str) -> list:
+    dataset = db.session.execute(db.select(Dataset).where(Dataset.folder == folder)).scalar_one()
+    rep = db.session.execute(db.select(RepSnapshot).where(RepSnapshot.dataset_id == dataset.id,
+                                                          RepSnapshot.rep_id == rep_id)).scalar_one()
+    teammates = db.session.execute(db.select(RepSnapshot).where(
+        RepSnapshot.dataset_id == dataset.id, RepSnapshot.team == rep.team, RepSnapshot.role == rep.role)
+        .order_by(RepSnapshot.name)).scalars().all()
+    return rep_charts(rep, kind, dataset_aggregates(dataset), teammates)

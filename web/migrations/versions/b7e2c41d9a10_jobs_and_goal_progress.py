@@ -1,4 +1,4 @@
-"""jobs (the job queue's state) and rep_snapshots.goal_progress (team summaries in SQL)
+"""jobs (the job queue's state), rep_snapshots.goal_progress and the scope index (lists at scale)
 
 Revision ID: b7e2c41d9a10
 Revises: 5631fe539529
@@ -39,6 +39,9 @@ def upgrade():
     with op.batch_alter_table('rep_snapshots', schema=None) as batch_op:
         batch_op.add_column(sa.Column('goal_progress', sa.Float(), nullable=True))
     _backfill_goal_progress()
+    with op.batch_alter_table('rep_snapshots', schema=None) as batch_op:
+        batch_op.create_index('ix_rep_snapshots_scope', ['dataset_id', 'team', 'name', 'division', 'role', 'focus_gap',
+                                                         'focus_skill', 'goal_progress', 'rep_id'], unique=False)
 
 
 def _backfill_goal_progress():
@@ -55,6 +58,7 @@ def _backfill_goal_progress():
 
 def downgrade():
     with op.batch_alter_table('rep_snapshots', schema=None) as batch_op:
+        batch_op.drop_index('ix_rep_snapshots_scope')
         batch_op.drop_column('goal_progress')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_jobs_status'))
