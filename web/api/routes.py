@@ -13,6 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import load_only
 
 from ..extensions import csrf, db
+from ..fragments import kept
 from ..models import CATALOG_ROLES, Assignment, CoachingPlan, RepSnapshot, Role, utcnow
 from ..security import (assignment_or_404, current_dataset, plan_or_404, rep_data_required, rep_or_404,
                         roles_required, scoped, visible_reps)
@@ -51,10 +52,16 @@ def openapi():
 def reps():
     q = _query(RepQuery)
     ds = current_dataset()
-    page = _page(visible_reps(current_user, ds).options(load_only(*SUMMARY_COLUMNS))
-                 .order_by(RepSnapshot.team, RepSnapshot.name, RepSnapshot.rep_id), q)
-    return json_response({"period": ds.period if ds else None, "reps": [rep_summary(r) for r in page.items],
-                          **page_links(page, "api.reps", q)})
+
+    def listed() -> dict:
+        page = _page(visible_reps(current_user, ds).options(load_only(*SUMMARY_COLUMNS))
+                     .order_by(RepSnapshot.team, RepSnapshot.name, RepSnapshot.rep_id), q)
+        return {"period": ds.period if ds else None, "reps": [rep_summary(r) for r in page.items],
+                **page_links(page, "api.reps", q)}
+    if ds is None:
+        return json_response(listed())
+    scope = (current_user.role, tuple(current_user.teams or ()), tuple(current_user.divisions or ()))
+    return json_response(kept(ds.folder, ("api reps", scope, q.page_number(), q.page_size()), listed))
 
 
 @bp.get("/reps/<rep_id>")

@@ -5,9 +5,11 @@ from functools import lru_cache
 
 from flask import Blueprint, render_template
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..coach.wizard import open_sessions
 from ..extensions import db
+from ..fragments import kept
 from ..models import Dataset, RepSnapshot
 from ..security import rep_data_required, rep_or_404
 from ..store import dataset_aggregates
@@ -23,13 +25,14 @@ def show(rep_id: str):
     rep = rep_or_404(rep_id)
     cat = catalog()
     kind = role_kind(rep.role)
-    charts = _charts(rep, kind)
+    charts_html = kept(rep.dataset.folder, ("rep charts", rep.rep_id),
+                       lambda: Markup(render_template("reps/_charts.html", charts=_charts(rep, kind))))
     diagnosis = rep.diagnosis or {}
     return render_template(
         "reps/show.html", rep=rep, dataset=rep.dataset, kind=kind,
         role_title=cat.pipeline.role(rep.role).title,
         focus=focus_view(diagnosis.get("focus"), diagnosis), findings=other_findings(diagnosis),
-        plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts=charts,
+        plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts_html=charts_html,
         open_sessions=open_sessions(current_user, rep.rep_id))
 
 

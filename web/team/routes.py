@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy.orm import defer
+from markupsafe import Markup
+from sqlalchemy.orm import defer, load_only
 
 from ..extensions import db
+from ..fragments import kept
 from ..filters import metric_title, percent
 from ..models import RepSnapshot
 from ..reps.charts import (Chart, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics,
@@ -33,25 +35,39 @@ def index():
     """A scope small enough: every rep, by team. A larger one: its teams first (summed in SQL),
     each opening on its reps (`?team=`), a page at a time."""
     dataset = current_dataset()
-    teams = team_names(current_user, dataset)
+    scope = (current_user.role, tuple(current_user.teams or ()), tuple(current_user.divisions or ()))
+    teams = kept(dataset.folder, ("team names", scope), lambda: team_names(current_user, dataset)) if dataset else []
     form = TeamFilterForm(teams, formdata=request.args)
-    valid = form.validate()
-    chosen = form.team.data if valid and form.team.data else None
+    chosen = form.team.data if form.validate() and form.team.data else None
     if dataset is None:
         return render_template("team/index.html", dataset=None, form=form, teams=teams, chosen=None, shown=0)
-    totals = summarise(current_user, dataset, chosen)
+    totals = kept(dataset.folder, ("totals", scope, chosen), lambda: summarise(current_user, dataset, chosen))
     if chosen is None and totals.reps > current_app.config["FAIRWAY_TEAM_PAGE_REPS"]:
-        return render_template("team/summary.html", dataset=dataset, form=form, totals=totals,
-                               page=ListPage(totals.teams, form.page_number(), TEAMS_PER_PAGE))
-    query = (visible_reps(current_user, dataset).options(defer(RepSnapshot.charts), defer(RepSnapshot.plan))
+        page = ListPage(totals.teams, form.page_number(), TEAMS_PER_PAGE)
+        table = kept(dataset.folder, ("teams", scope, page.page),
+                     lambda: Markup(render_template("team/_teams.html", page=page)))
+        return render_template("team/summary.html", dataset=dataset, form=form, totals=totals, page=page,
+                               table=table)
+    query = (visible_reps(current_user, dataset).options(load_only(RepSnapshot.id))
              .order_by(RepSnapshot.team, RepSnapshot.name))
     if chosen is not None:
         query = query.where(RepSnapshot.team == chosen)
     page = db.paginate(query, page=form.page_number(), per_page=REPS_PER_PAGE, error_out=False)
-    groups = team_groups(page.items, dataset_aggregates(dataset))
+    ids = tuple(r.id for r in page.items)
+    groups_html, chart_data = kept(dataset.folder, ("groups", ids), lambda: render_groups(dataset, ids))
     return render_template("team/index.html", dataset=dataset, form=form, teams=teams, chosen=chosen,
-                           groups=groups, totals=totals, page=page, shown=totals.reps,
-                           chart_data={c.id: c.spec for g in groups for c in g.charts if c.spec})
+                           groups_html=groups_html, totals=totals, page=page, shown=totals.reps,
+                           chart_data=chart_data)
+
+
+def render_groups(dataset, ids: tuple[int, ...]) -> tuple[Markup, dict]:
+    """The reps `ids` by team and role, with their rows and charts, and the charts' data."""
+    reps = db.session.execute(db.select(RepSnapshot).where(RepSnapshot.id.in_(ids))
+                              .options(defer(RepSnapshot.charts), defer(RepSnapshot.plan))
+                              .order_by(RepSnapshot.team, RepSnapshot.name)).scalars().all()
+    groups = team_groups(reps, dataset_aggregates(dataset))
+    return (Markup(render_template("team/_groups.html", groups=groups)),
+            {c.id: c.spec for g in groups for c in g.charts if c.spec})
 
 
 @dataclass
