@@ -34,8 +34,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from helpers import wait_until_serving  # noqa: E402
 from web_instance import PASSWORD, build, config, environment  # noqa: E402
 
 P95_TARGET_MS = 250.0
@@ -199,16 +201,7 @@ def main() -> None:
                                    "--workers", str(a.workers), "--threads", str(a.threads), "--no-worker"],
                                   env=environment(instance), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"fairway serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.5)
+        wait_until_serving(base, server, log, timeout=180)
         scale = a.users / sum(MIX.values())
         roles = list(itertools.chain.from_iterable([role] * max(1, round(n * scale)) for role, n in MIX.items()))[:a.users]
         users = [User(base, role, plan, random.Random(i)) for i, role in enumerate(roles)]

@@ -130,3 +130,22 @@ def job_outcome(client, response, timeout: float = 90):
             return client.get(location)
         assert time.monotonic() < deadline, f"the job at {location} did not end in {timeout} s: {status}"
         time.sleep(0.1)
+
+
+def wait_until_serving(base: str, proc, log: Path, timeout: float = 120) -> None:
+    """Wait for a server process to answer /healthz; fail with its log if it exits or stays silent."""
+    import time
+
+    import requests
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=5).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.returncode}): {log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not answer in {timeout} s: {log.read_text()[-3000:]}")
+        time.sleep(0.3)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import PASSWORDS
+from helpers import PASSWORDS, wait_until_serving
 
 AGENT = "fairway-serve-test"
 PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
@@ -78,16 +78,7 @@ def served(seeded_instance, tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
                                  "--threads", "2", "--access-log"], env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if requests.get(base + "/healthz", timeout=5).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert proc.poll() is None, f"fairway serve exited: {log.read_text()[-3000:]}"
-        assert time.monotonic() < deadline, f"fairway serve did not answer: {log.read_text()[-3000:]}"
-        time.sleep(0.3)
+    wait_until_serving(base, proc, log)
     yield {"base": base, "proc": proc, "log": log, "instance": instance}
     if proc.poll() is None:
         proc.kill()
