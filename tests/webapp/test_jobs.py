@@ -318,3 +318,24 @@ def test_forwarded_headers_are_trusted_only_behind_the_configured_proxies(tmp_pa
         return answer
     assert seen(0) == {"scheme": "http", "host": "localhost", "remote": "127.0.0.1"}
     assert seen(1) == {"scheme": "https", "host": "fairway.example.com", "remote": "203.0.113.9"}
+
+
+def test_a_consumer_thread_starts_with_the_first_request_not_with_the_app(seeded_instance, tmp_path):
+    """FAIRWAY_JOB_CONSUMER=thread (the development server): the app's own process runs the jobs once it
+    serves, and building the app for a command (`db upgrade` on an empty database) starts nothing."""
+    import threading
+    empty = create_app({**web_config(tmp_path / "empty"), "FAIRWAY_JOB_CONSUMER": "thread"})
+    assert not [t for t in threading.enumerate() if t.name == "fairway-jobs-janitor"]
+    with empty.app_context():
+        db.engine.dispose()
+    instance = tmp_path / "instance"
+    shutil.copytree(seeded_instance, instance)
+    app = create_app({**web_config(instance), "FAIRWAY_JOB_CONSUMER": "thread"})
+    job_id = queue_import(app, seeded_instance / "org", name="In process")
+    try:
+        assert app.test_client().get("/healthz").status_code == 200
+        wait_for(lambda: job_row(app, job_id).status == "succeeded", 90, "the job to succeed in the app's process")
+    finally:
+        app.extensions["fairway.jobs"].consumer.stop()
+        with app.app_context():
+            db.engine.dispose()

@@ -36,6 +36,7 @@ class Queue:
             self.where = app.config["FAIRWAY_JOBS_DB"]
         self.app = app
         self.task = self.huey.task(name=TASK)(self._run)
+        self.consumer: RunningConsumer | None = None      # FAIRWAY_JOB_CONSUMER=thread: started on demand
 
     def _run(self, job_id: int) -> None:
         runner.run_job(self.app, job_id)
@@ -45,11 +46,20 @@ class Queue:
 
 
 def init_app(app: Flask) -> None:
-    """Attach the queue; with FAIRWAY_JOB_CONSUMER=thread, run its consumer in this process."""
-    app.extensions[EXTENSION] = Queue(app)
+    """Attach the queue; with FAIRWAY_JOB_CONSUMER=thread, run its consumer in this process from its
+    first request on (so that commands which build the app without serving it, `db upgrade` among
+    them, start none)."""
+    q = app.extensions[EXTENSION] = Queue(app)
     if app.config["FAIRWAY_JOB_CONSUMER"] == "thread":
-        consumer = start_consumer(app)
-        atexit.register(consumer.stop)
+        lock = threading.Lock()
+
+        @app.before_request
+        def consume_in_this_process():
+            if q.consumer is None:
+                with lock:
+                    if q.consumer is None:
+                        q.consumer = start_consumer(app)
+                        atexit.register(q.consumer.stop)
 
 
 def queue(app: Flask | None = None) -> Queue:
