@@ -339,3 +339,20 @@ def test_a_consumer_thread_starts_with_the_first_request_not_with_the_app(seeded
         app.extensions["fairway.jobs"].consumer.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_queue_that_cannot_be_reached_fails_the_job_and_says_so(seeded_instance, tmp_path):
+    """Redis down (nothing listens on the port): the import is reported failed at once, its upload removed."""
+    instance = tmp_path / "instance"
+    shutil.copytree(seeded_instance, instance)
+    app = create_app({**web_config(instance), "FAIRWAY_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    folder = tmp_path / "upload"
+    shutil.copytree(seeded_instance / "org", folder)
+    try:
+        job_id = queue_import(app, folder, owned=True)
+        job = job_row(app, job_id)
+        assert job.status == "failed" and "the job queue could not be reached" in job.progress
+        assert not folder.exists()
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -14,7 +14,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from ..extensions import db
-from ..models import Job, User
+from ..models import Job, JobStatus, User, utcnow
 from . import runner
 
 log = logging.getLogger("fairway.jobs")
@@ -72,7 +72,15 @@ def submit(kind: str, title: str, params: dict, user: User | None) -> Job:
               progress="waiting for a worker", result={})
     db.session.add(job)
     db.session.commit()
-    queue().put(job.id)
+    try:
+        queue().put(job.id)
+    except Exception as exc:              # Redis unreachable, the queue's file not writable...
+        log.exception("job %s could not be put on the queue (%s)", job.id, queue().where)
+        job.status, job.finished_at = JobStatus.failed.value, utcnow()
+        job.progress = f"failed: the job queue could not be reached ({type(exc).__name__}); nothing was done"
+        job.result = {"error": type(exc).__name__}
+        db.session.commit()
+        runner.cleanup(job)
     return job
 
 
