@@ -112,3 +112,40 @@ def upload_files(client, files: dict[str, bytes], **extra):
     from werkzeug.datastructures import FileStorage
     data = {"files": [FileStorage(io.BytesIO(content), filename=name) for name, content in files.items()], **extra}
     return post_multipart(client, "/admin/datasets/upload", data)
+
+
+# --------------------------------------------------------------------------- background jobs
+
+def job_outcome(client, response, timeout: float = 90):
+    """Follow an answer that queued a job (a redirect to its page) until the job has ended; the
+    job's page then. Any other answer is returned as it is (refused before any job was queued)."""
+    import time
+    location = response.headers.get("Location", "")
+    if response.status_code != 302 or "/admin/jobs/" not in location:
+        return response
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(location + "/status").get_json()
+        if status["finished"]:
+            return client.get(location)
+        assert time.monotonic() < deadline, f"the job at {location} did not end in {timeout} s: {status}"
+        time.sleep(0.1)
+
+
+def wait_until_serving(base: str, proc, log: Path, timeout: float = 120) -> None:
+    """Wait for a server process to answer /healthz; fail with its log if it exits or stays silent."""
+    import time
+
+    import requests
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=5).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.returncode}): {log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not answer in {timeout} s: {log.read_text()[-3000:]}")
+        time.sleep(0.3)

@@ -59,6 +59,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(vendor_blueprint())
     for bp in (auth_bp, team_bp, reps_bp, coach_bp, archive_bp, assignments_bp, catalog_bp, admin_bp, api_bp):
         app.register_blueprint(bp)
+    from . import jobs
+    jobs.init_app(app)
+    trust_proxies(app)
 
     @app.get("/healthz")
     def healthz():
@@ -76,6 +79,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind FAIRWAY_PROXY_COUNT reverse proxies (nginx...), take the client's address, scheme, host,
+    port and prefix from their X-Forwarded-* headers; with none, such headers are ignored (anyone can
+    send them)."""
+    n = app.config["FAIRWAY_PROXY_COUNT"]
+    if n:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
 
 
 class DatabaseId(IntegerConverter):

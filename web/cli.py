@@ -404,6 +404,7 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
         refuse(ProblemsError([write_problem(instance_dir, exc)]))
     os.environ["FAIRWAY_INSTANCE"] = str(instance_dir)
     os.environ["FAIRWAY_ENV"] = "demo"
+    os.environ["FAIRWAY_JOB_CONSUMER"] = "none"      # the worker beside the server runs the imports
     os.environ.pop("FAIRWAY_DATABASE_URL", None)
     try:
         app = load_app()             # a setting it cannot use (FAIRWAY_CATALOG...) is one line, exit 1
@@ -421,10 +422,69 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}, not only this computer", err=True)
     if not no_serve:
-        # not app.run(): Flask ignores it inside its own command line
-        from werkzeug.serving import run_simple
+        from .serve import ServeOptions
         click.echo("Press Ctrl+C to stop.")
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        serve_with_worker(app, ServeOptions(host=host, port=port, workers=2, threads=4), worker=True)
+
+
+@cli.command("serve", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="FAIRWAY_HOST",
+              help="Address to listen on (FAIRWAY_HOST); behind a reverse proxy, loopback.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="FAIRWAY_PORT")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), envvar="FAIRWAY_WORKERS",
+              help="Server processes (FAIRWAY_WORKERS): about one per core.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), envvar="FAIRWAY_THREADS",
+              help="Threads per process (FAIRWAY_THREADS).")
+@click.option("--timeout", default=120, show_default=True, type=click.IntRange(5, 3600),
+              envvar="FAIRWAY_TIMEOUT", help="Seconds a request may take before its process is restarted.")
+@click.option("--worker/--no-worker", default=True, show_default=True, envvar="FAIRWAY_SERVE_WORKER",
+              help="Run a `fairway worker` beside the server for the job queue (--no-worker: workers run "
+                   "elsewhere).")
+@click.option("--access-log", is_flag=True, envvar="FAIRWAY_ACCESS_LOG", help="One line per request on stdout.")
+def serve_cmd(host, port, workers, threads, timeout, worker, access_log):
+    """Serve the configured instance with gunicorn, the production server (`run` is Flask's development server)."""
+    import os
+    os.environ["FAIRWAY_JOB_CONSUMER"] = "none"      # never a consumer thread in a forking server
+    app = load_app()
+    from .jobs.queue import queue
+    from .models import Job, User
+    from .serve import ServeOptions
+    with app.app_context():
+        require_tables(User.__tablename__, Job.__tablename__)
+    click.echo(f"fairway: serving on http://{host}:{port}/ ({workers} processes x {threads} threads); "
+               f"jobs: {queue(app).where}" + ("" if worker else " (run `fairway worker` to take them)"), err=True)
+    serve_with_worker(app, ServeOptions(host=host, port=port, workers=workers, threads=threads,
+                                        timeout=timeout, access_log=access_log), worker=worker)
+
+
+def serve_with_worker(app, options, worker: bool) -> None:
+    """Serve with gunicorn; with `worker`, a `fairway worker` runs beside it until the server stops."""
+    from .serve import serve, start_worker, stop_worker
+    child = start_worker() if worker else None
+    try:
+        serve(app, options)
+    finally:
+        if child is not None:
+            stop_worker(child)
+
+
+@cli.command("worker", with_appcontext=False)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 16), envvar="FAIRWAY_WORKER_THREADS",
+              help="Jobs run at once (an import of a large org takes a core and a gigabyte or two).")
+def worker_cmd(threads):
+    """Run the job queue's consumer: imports and other long work, until SIGTERM (after the running
+    job) or SIGINT (at once; the job is tried again by the next worker)."""
+    import logging
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for name in ("huey", "fairway.jobs"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    app = load_app()
+    from .jobs.queue import queue, run_worker
+    from .models import Job
+    with app.app_context():
+        require_tables(Job.__tablename__)
+    click.echo(f"fairway worker: {threads} thread{'s' if threads != 1 else ''} on {queue(app).where}", err=True)
+    run_worker(app, threads)
 
 
 @cli.command("create-user")
@@ -481,3 +541,7 @@ def user_problems(username: str, name: str, role: str, teams, divisions) -> list
 
 def main():  # pragma: no cover - console entry point
     cli(prog_name="fairway")
+
+
+if __name__ == "__main__":         # `python -m web.cli`, as `fairway serve` starts its worker
+    main()

@@ -16,6 +16,9 @@ from pathlib import Path
 ENVS = ("production", "development", "demo", "testing")
 MIB = 1024 * 1024
 SIZE_LIMITS = ("FAIRWAY_MAX_UPLOAD_FILE_BYTES", "FAIRWAY_MAX_UPLOAD_TOTAL_BYTES")
+JOB_SETTINGS = ("FAIRWAY_REDIS_URL", "FAIRWAY_JOBS_DB", "FAIRWAY_JOB_CONSUMER", "FAIRWAY_JOB_HEARTBEAT",
+                "FAIRWAY_PROXY_COUNT")
+CONSUMERS = ("thread", "none")
 
 
 class ConfigError(RuntimeError):
@@ -42,6 +45,14 @@ def defaults(instance_path: str) -> dict:
         "FAIRWAY_CATALOG": None,                        # a catalog folder; None: the shipped one
         "FAIRWAY_IMPORT_ROOT": str(Path(instance_path) / "imports"),   # server folders admins may import
         "FAIRWAY_DATASETS": str(Path(instance_path) / "datasets"),     # accepted datasets are kept here
+        # background jobs (web/jobs): an SQLite queue in the instance unless a Redis URL is set
+        "FAIRWAY_REDIS_URL": None,
+        "FAIRWAY_JOBS_DB": str(Path(instance_path) / "jobs.sqlite"),
+        "FAIRWAY_JOB_CONSUMER": None,          # "thread": run jobs in this process; "none": `fairway worker` does
+        "FAIRWAY_JOB_HEARTBEAT": 10,           # seconds; a running job silent for 3 beats was interrupted
+        "FAIRWAY_PROXY_COUNT": 0,              # reverse proxies in front whose X-Forwarded-* headers to trust
+        # the team page lists every rep of a scope up to this many; beyond, its teams first
+        "FAIRWAY_TEAM_PAGE_REPS": 60,
     }
 
 
@@ -75,7 +86,8 @@ def init_database(app, db) -> None:
 
 def from_environment() -> dict:
     """FAIRWAY_SECRET_KEY, FAIRWAY_DATABASE_URL, FAIRWAY_ENV, FAIRWAY_CATALOG, FAIRWAY_IMPORT_ROOT,
-    FAIRWAY_MAX_UPLOAD_FILE_BYTES, FAIRWAY_MAX_UPLOAD_TOTAL_BYTES."""
+    FAIRWAY_MAX_UPLOAD_FILE_BYTES, FAIRWAY_MAX_UPLOAD_TOTAL_BYTES, and the job queue's and the proxy's
+    settings (JOB_SETTINGS)."""
     env = os.environ
     out = {}
     if env.get("FAIRWAY_ENV"):
@@ -84,7 +96,7 @@ def from_environment() -> dict:
         out["SECRET_KEY"] = env["FAIRWAY_SECRET_KEY"]
     if env.get("FAIRWAY_DATABASE_URL"):
         out["SQLALCHEMY_DATABASE_URI"] = env["FAIRWAY_DATABASE_URL"]
-    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS):
+    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS, *JOB_SETTINGS):
         if env.get(key):
             out[key] = env[key]
     return out
@@ -103,11 +115,37 @@ def finalise(config: dict) -> None:
                               "instance's config.py (FAIRWAY_ENV=development or demo makes a random one)")
     for key in SIZE_LIMITS:
         config[key] = _byte_count(key, config.get(key))
+    _finalise_jobs(config, kind)
     if config.get("MAX_CONTENT_LENGTH") is None:       # the multipart envelope on top of the files
         config["MAX_CONTENT_LENGTH"] = config["FAIRWAY_MAX_UPLOAD_TOTAL_BYTES"] + MIB
     if kind == "production":        # served over HTTPS: cookies never travel in clear
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _finalise_jobs(config: dict, kind: str) -> None:
+    """The job consumer (a thread in the development server, `fairway worker` elsewhere), the heartbeat
+    and the number of trusted proxies, checked."""
+    consumer = config.get("FAIRWAY_JOB_CONSUMER") or ("thread" if kind == "development" else "none")
+    if consumer not in CONSUMERS:
+        raise ConfigError(f"FAIRWAY_JOB_CONSUMER={consumer!r}: expected one of {', '.join(CONSUMERS)} "
+                          "(thread: jobs run inside the app's process; none: `fairway worker` runs them)")
+    config["FAIRWAY_JOB_CONSUMER"] = consumer
+    config["FAIRWAY_JOB_HEARTBEAT"] = _whole("FAIRWAY_JOB_HEARTBEAT", config.get("FAIRWAY_JOB_HEARTBEAT"), 1,
+                                             "seconds between a running job's signs of life, e.g. 10")
+    config["FAIRWAY_PROXY_COUNT"] = _whole("FAIRWAY_PROXY_COUNT", config.get("FAIRWAY_PROXY_COUNT"), 0,
+                                           "how many reverse proxies stand in front of the app, e.g. 1")
+    url = config.get("FAIRWAY_REDIS_URL")
+    if url and not str(url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("FAIRWAY_REDIS_URL: expected a Redis URL such as redis://localhost:6379/0 "
+                          "(the URL is not shown: it may hold a password)")
+
+
+def _whole(key: str, value, least: int, example: str) -> int:
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text) or int(text) < least:
+        raise ConfigError(f"{key}={value!r}: expected a whole number of at least {least}: {example}")
+    return int(text)
 
 
 def _byte_count(key: str, value) -> int:

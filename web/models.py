@@ -6,7 +6,8 @@ from datetime import date, datetime, timezone
 from enum import Enum
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -77,7 +78,8 @@ class Dataset(db.Model):
     as_of: Mapped[date] = mapped_column(Date)
     catalog_version: Mapped[str] = mapped_column(String(40))
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
-    aggregates: Mapped[dict] = mapped_column(JSON, default=dict)   # team, division and company figures
+    # team, division and company figures: large for a large org, read only where shown (store.dataset_aggregates)
+    aggregates: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -90,7 +92,11 @@ class RepSnapshot(db.Model):
     """One rep in one dataset: everything the pages show, computed once at import."""
 
     __tablename__ = "rep_snapshots"
-    __table_args__ = (UniqueConstraint("dataset_id", "rep_id"),)
+    # the scope index covers what lists, counts and team summaries read, so that they never touch the
+    # rows' large JSON (on SQLite a row spans several pages): a page of reps in team order, a scope's count
+    __table_args__ = (UniqueConstraint("dataset_id", "rep_id"),
+                      Index("ix_rep_snapshots_scope", "dataset_id", "team", "name", "division", "role", "focus_gap",
+                            "focus_skill", "goal_progress", "rep_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     rep_id: Mapped[str] = mapped_column(String(120), index=True)
@@ -101,6 +107,7 @@ class RepSnapshot(db.Model):
     manager: Mapped[str | None] = mapped_column(String(200))
     focus_gap: Mapped[str | None] = mapped_column(String(80))
     focus_skill: Mapped[str | None] = mapped_column(String(80))
+    goal_progress: Mapped[float | None] = mapped_column(Float)   # mean progress toward activity goals
     metrics: Mapped[dict] = mapped_column(JSON)        # the rep's entry of `fairway metrics --json`
     diagnosis: Mapped[dict] = mapped_column(JSON)      # RepDiagnosis.to_dict()
     charts: Mapped[dict] = mapped_column(JSON)         # series and open pipeline for the charts
@@ -207,3 +214,41 @@ class Assignment(RepScoped, db.Model):
     def is_overdue(self, today: date) -> bool:
         return self.status == "open" and self.due_on < today
 
+
+
+class JobStatus(str, Enum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    refused = "refused"              # the input was refused, with every problem (nothing stored)
+    failed = "failed"                # an error of ours (logged); nothing stored
+    interrupted = "interrupted"      # its worker stopped under it, and it was not retried; nothing stored
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobStatus.queued, JobStatus.running)
+
+
+class Job(db.Model):
+    """Long work run by the job queue (web/jobs): its state, progress and outcome, kept in the
+    store so that every app server and worker shows the same."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))                  # import, ...
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.queued.value, index=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    progress: Mapped[str] = mapped_column(String(500), default="")
+    result: Mapped[dict] = mapped_column(JSON, default=dict)       # what it made, or its problems
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200))        # host:pid of the process running it
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def status_enum(self) -> JobStatus:
+        return JobStatus(self.status)

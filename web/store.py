@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Callable
 
 from flask import current_app
 
@@ -20,6 +21,7 @@ from engine.diagnosis.snapshot import rep_documents
 
 from .extensions import db
 from .models import Dataset, RepSnapshot, User
+from .reps.charts import activity_progress
 
 
 def catalog() -> Catalog:
@@ -45,12 +47,21 @@ def server_folder(relative: str) -> Path:
 
 
 def ingest(folder: Path, name: str, source: str, user: User | None, make_current: bool = True,
-           period: str | None = None) -> Dataset:
-    """Validate, analyse and store a dataset folder; DatasetError (nothing stored) if refused."""
+           period: str | None = None, progress: Callable[[str], None] | None = None,
+           before_commit: Callable[[Dataset], None] | None = None) -> Dataset:
+    """Validate, analyse and store a dataset folder; DatasetError (nothing stored) if refused.
+
+    `progress` hears what is being done (the engine's messages, then the analysis and the storing);
+    `before_commit` runs inside the transaction that stores the dataset (a job writes its outcome
+    there, so that both land or neither does; whatever it raises stores nothing).
+    """
+    say = progress or (lambda _m: None)
     cat = catalog()
-    ds = load_dataset(folder, cat.pipeline)          # raises DatasetError with every problem
+    ds = load_dataset(folder, cat.pipeline, progress=progress)     # raises DatasetError with every problem
+    say("analysing: metrics, benchmarks, significance, the rules")
     analysis = analyse(ds, cat, period)
     docs, aggregates = rep_documents(analysis, cat)
+    say(f"storing {len(docs):,} reps")
     keep = Path(current_app.config["FAIRWAY_DATASETS"])
     keep.mkdir(parents=True, exist_ok=True)
     target = keep / uuid.uuid4().hex
@@ -70,11 +81,14 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
             division=d["division"], manager=d["manager"],
             focus_gap=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["behaviour_gap"],
             focus_skill=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["skill_gap"],
+            goal_progress=activity_progress((d["metrics"] or {}).get("goals") or {}),
             metrics=d["metrics"], diagnosis=d["diagnosis"], charts=d["charts"], plan=d["plan"]) for d in docs)
         if make_current:
             db.session.execute(db.update(Dataset).where(Dataset.id != dataset.id).values(is_current=False))
             dataset.is_current = True
         staging.rename(target)                    # the copy is in place before the commit
+        if before_commit is not None:
+            before_commit(dataset)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -82,6 +96,22 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         shutil.rmtree(target, ignore_errors=True)
         raise
     return dataset
+
+
+_AGGREGATES: dict[str, dict] = {}
+_AGGREGATES_KEPT = 4
+
+
+def dataset_aggregates(dataset: Dataset) -> dict:
+    """The dataset's team, division and company figures, read once per process: a dataset never
+    changes after its import (keyed by its folder's name, unique to each import)."""
+    found = _AGGREGATES.get(dataset.folder)
+    if found is None:
+        found = dataset.aggregates or {}          # a deferred column: read here only
+        if len(_AGGREGATES) >= _AGGREGATES_KEPT:
+            _AGGREGATES.pop(next(iter(_AGGREGATES)))
+        _AGGREGATES[dataset.folder] = found
+    return found
 
 
 def dataset_folder(dataset: Dataset) -> Path:

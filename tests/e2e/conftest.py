@@ -38,11 +38,14 @@ def live_server(tmp_path_factory):
     instance = seed_web_instance(tmp_path_factory.mktemp("e2e"))
     (instance / "imports").mkdir(exist_ok=True)
     app = create_app(web_config(instance))
+    from web.jobs import start_consumer
+    consumer = start_consumer(app)                 # imports run in the job queue, as served
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "instance": instance}
     server.shutdown()
+    consumer.stop()
 
 
 @pytest.fixture

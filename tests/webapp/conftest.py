@@ -32,6 +32,15 @@ def app(seeded_instance, tmp_path):
 
 
 @pytest.fixture
+def jobs(app):
+    """A real huey consumer for the app's job queue, in threads of the test's process."""
+    from web.jobs import start_consumer
+    consumer = start_consumer(app)
+    yield consumer
+    consumer.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

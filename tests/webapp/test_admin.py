@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import post_multipart, upload_files
+from helpers import job_outcome, post_multipart, upload_files
 
 from web.extensions import db
 from web.models import Dataset, RepSnapshot, User
@@ -162,31 +162,40 @@ def test_datasets_list(client, admin):
         assert text in page
 
 
-def test_the_import_pages_say_imports_are_synchronous(client, admin):
+def test_the_import_pages_say_imports_run_in_the_background(client, admin):
     for url in ("/admin/datasets/upload", "/admin/datasets/folder"):
-        assert "Imports run while you wait" in client.get(url).get_data(as_text=True)
+        assert "Imports run in the background" in client.get(url).get_data(as_text=True)
 
 
 def upload(forms, files: dict[str, bytes], **extra):
-    return upload_files(forms.client, files, **extra)
+    """Upload through the form; the page of the import's job once it has ended (or the form's refusal)."""
+    return job_outcome(forms.client, upload_files(forms.client, files, **extra))
+
+
+@pytest.fixture(autouse=True)
+def consumer(jobs):
+    """Imports run in the job queue: a real consumer takes them."""
+    return jobs
 
 
 def test_upload_csv_files_makes_a_current_dataset(app, client, admin, forms, seeded_instance):
     before = datasets(app)
     r = upload(forms, org_files(seeded_instance), name="October export", make_current="y")
-    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "succeeded" in page, page[:2000]
     after = datasets(app)
     new = [d for d in after if d not in before and d[0] not in {b[0] for b in before}]
     assert len(new) == 1 and new[0][1] is True and new[0][2] == "2026-10"
     assert [d for d in after if d[1]] == new                           # the only current one
-    page = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "Dataset accepted: 40 reps" in page and "October export" in page and "Rows per file" in page
+    assert "Dataset accepted: 40 reps, period 2026-10" in page and "It is now the current dataset" in page
+    page = client.get(f"/admin/datasets/{new[0][0]}").get_data(as_text=True)
+    assert "October export" in page and "Rows per file" in page
 
 
 def test_upload_without_make_current_keeps_the_current_dataset(app, client, admin, forms, seeded_instance):
     current = [d for d in datasets(app) if d[1]]
     r = upload(forms, org_files(seeded_instance, ("reps", "opportunities")), period="2026-09")
-    assert r.status_code == 302
+    assert "The current dataset is unchanged" in r.get_data(as_text=True)
     assert [d for d in datasets(app) if d[1]] == current
     assert any(d[2] == "2026-09" for d in datasets(app))
 
@@ -199,9 +208,8 @@ def test_upload_a_zip_with_a_folder_inside(app, client, admin, forms, seeded_ins
         z.writestr("export/README.txt", "notes")
         z.writestr("__MACOSX/export/._reps.csv", "junk")
     r = upload(forms, {"october.zip": buf.getvalue()}, make_current="y")
-    assert r.status_code == 302
-    page = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "Ignored (not dataset files): october.zip: export/README.txt" in page
+    page = r.get_data(as_text=True)
+    assert "Dataset accepted" in page and "Ignored (not dataset files): october.zip: export/README.txt" in page
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:
@@ -275,9 +283,11 @@ def test_import_a_server_folder(app, client, admin, forms, seeded_instance):
     (root / "not-a-dataset").mkdir()
     page = client.get("/admin/datasets/folder").get_data(as_text=True)
     assert 'value="exports/oct"' in page and "not-a-dataset" not in page
-    r = forms.post("/admin/datasets/folder", {"folder": "exports/oct", "make_current": "y"})
-    assert r.status_code == 302
-    assert "server: exports/oct" in client.get(r.headers["Location"]).get_data(as_text=True)
+    r = job_outcome(client, forms.post("/admin/datasets/folder", {"folder": "exports/oct", "make_current": "y"}))
+    assert "Dataset accepted: 40 reps" in r.get_data(as_text=True)
+    new = datasets(app)[-1][0]
+    assert "server: exports/oct" in client.get(f"/admin/datasets/{new}").get_data(as_text=True)
+    assert (root / "exports" / "oct" / "reps.csv").is_file()           # a server folder is copied, not taken
 
 
 @pytest.mark.parametrize("folder", ["../", "../../etc", "/etc", "exports/../../"])

@@ -281,4 +281,48 @@ def test_no_current_dataset_is_404(app, client, auth):
     auth.login("manager")
     r = client.get("/api/v1/datasets/current")
     assert r.status_code == 404 and "No current dataset" in strict(r)["error"]["message"]
-    assert strict(client.get("/api/v1/reps")) == {"period": None, "reps": []}
+    assert strict(client.get("/api/v1/reps")) == {"period": None, "reps": [], "page": 1, "per_page": 50, "total": 0,
+                                                  "pages": 0, "next": None, "previous": None}
+
+
+# --------------------------------------------------------------------------- pages of a list
+
+def test_the_reps_come_a_page_at_a_time_following_next(client, auth):
+    auth.login("admin")
+    everyone = strict(client.get("/api/v1/reps?per_page=200"))
+    assert everyone["total"] == 40 and len(everyone["reps"]) == 40 and everyone["next"] is None
+    seen, url, pages = [], "/api/v1/reps?per_page=7", 0
+    while url:
+        doc = strict(client.get(url))
+        pages += 1
+        assert doc["per_page"] == 7 and doc["total"] == 40 and doc["pages"] == 6 and doc["page"] == pages
+        assert len(doc["reps"]) == (7 if pages < 6 else 5)
+        assert (doc["previous"] is None) == (pages == 1)
+        seen += [r["rep_id"] for r in doc["reps"]]
+        url = doc["next"]
+    assert seen == [r["rep_id"] for r in everyone["reps"]]              # the same order, each once
+    beyond = strict(client.get("/api/v1/reps?page=99"))
+    assert beyond["reps"] == [] and beyond["next"] is None and beyond["total"] == 40
+
+
+def test_next_keeps_the_filters(app, client, auth):
+    mine = scope(app)[0]
+    ids = [add_plan(app, mine) for _ in range(3)]
+    add_plan(app, mine, assignment_status="completed")
+    auth.login("manager")
+    first = strict(client.get("/api/v1/assignments?status=open&per_page=2"))
+    assert first["total"] == 3 and "status=open" in first["next"] and "per_page=2" in first["next"]
+    second = strict(client.get(first["next"]))
+    assert second["next"] is None and second["page"] == 2 and "status=open" in second["previous"]
+    assert sorted(a["id"] for a in first["assignments"] + second["assignments"]) == sorted(a for _, a in ids)
+    plans = strict(client.get("/api/v1/plans?per_page=3&status=active"))
+    assert plans["total"] == 4 and "status=active" in plans["next"]
+
+
+@pytest.mark.parametrize("url,field", [("/api/v1/reps?per_page=201", "per_page"), ("/api/v1/reps?page=0", "page"),
+                                       ("/api/v1/plans?page=x", "page"), ("/api/v1/assignments?per_page=-1",
+                                                                          "per_page")])
+def test_pages_that_do_not_fit_are_refused_by_parameter(client, auth, url, field):
+    auth.login("manager")
+    r = client.get(url)
+    assert r.status_code == 400 and field in strict(r)["error"]["fields"]

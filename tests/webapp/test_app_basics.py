@@ -81,7 +81,8 @@ def test_a_demo_instance_from_the_command(tmp_path, monkeypatch):
 
 
 def test_fairway_demo_serves_the_app(tmp_path):
-    """The README's main command: prepare the instance, then answer on loopback."""
+    """The README's main command: prepare the instance, then answer on loopback with gunicorn (and its
+    job worker), and stop cleanly on SIGTERM."""
     import socket
     import subprocess
     import sys
@@ -106,7 +107,8 @@ def test_fairway_demo_serves_the_app(tmp_path):
                 time.sleep(0.5)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
             assert b"Sign in" in r.read()
+            assert r.headers["Server"].startswith("gunicorn"), "the demo runs on the production server"
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        assert proc.wait(timeout=60) == 0
         proc.stdout.close()

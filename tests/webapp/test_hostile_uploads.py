@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import upload_files
+from helpers import job_outcome, upload_files
 
 from corpus.uploads import LIMITS, UPLOADS, Upload
 from web.extensions import db
@@ -31,13 +31,14 @@ def stored(app) -> tuple:
 
 
 @pytest.mark.parametrize("case", UPLOADS, ids=[u.id for u in UPLOADS])
-def test_hostile_upload(case: Upload, app, auth, seeded_instance):
+def test_hostile_upload(case: Upload, app, auth, seeded_instance, jobs):
     app.config.update({**LIMITS, "MAX_CONTENT_LENGTH": None, **case.config})
     if app.config["MAX_CONTENT_LENGTH"] is None:         # as the configuration derives it
         app.config["MAX_CONTENT_LENGTH"] = app.config["FAIRWAY_MAX_UPLOAD_TOTAL_BYTES"] + 1024 * 1024
     auth.login("admin")
     before = stored(app)
-    r = upload_files(auth.client, case.build(org_files(seeded_instance)), make_current="y", **case.fields)
+    r = job_outcome(auth.client, upload_files(auth.client, case.build(org_files(seeded_instance)), make_current="y",
+                                              **case.fields))
     page = r.get_data(as_text=True)
     assert r.status_code == case.status, f"{case.id}: {r.status_code}\n{page[:3000]}"
     if case.status == 200:
@@ -59,12 +60,12 @@ def test_the_limits_are_on_the_upload_page(app, auth):
     assert "2.0 MiB a file, 3.0 MiB in all" in page and "import a server folder" in page
 
 
-def test_a_valid_upload_still_goes_through_within_the_limits(app, auth, seeded_instance):
+def test_a_valid_upload_still_goes_through_within_the_limits(app, auth, seeded_instance, jobs):
     """The limits are not a wall: the demo org's files fit under the defaults and are imported."""
     files = {k: v for k, v in org_files(seeded_instance).items() if k != "ground_truth.csv"}
     auth.login("admin")
     before = stored(app)
-    r = upload_files(auth.client, files, make_current="")
-    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    r = job_outcome(auth.client, upload_files(auth.client, files, make_current=""))
+    assert "Dataset accepted" in r.get_data(as_text=True), r.get_data(as_text=True)[:3000]
     assert stored(app)[0][0] == before[0][0] + 1
     assert list((Path(app.instance_path) / "tmp").iterdir()) == []

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import upload_files
+from helpers import job_outcome, upload_files
 from werkzeug.security import generate_password_hash
 
 from web import create_app
@@ -42,7 +42,7 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "static": PUBLIC, "vendor.static": PUBLIC, "healthz": PUBLIC, "auth.root": PUBLIC, "auth.login": PUBLIC,
     "auth.logout": EVERYONE,
     # rep data: managers (their teams), directors (their divisions), admins
-    "team.index": REP_DATA, "reps.show": REP_DATA,
+    "team.index": REP_DATA, "reps.show": REP_DATA, "reps.charts": REP_DATA,
     "coach.index": REP_DATA, "coach.start": REP_DATA, "coach.resume": REP_DATA, "coach.reflection": REP_DATA,
     "coach.goals": REP_DATA, "coach.gap": REP_DATA, "coach.questions": REP_DATA, "coach.causes": REP_DATA,
     "coach.actions": REP_DATA, "coach.plan": REP_DATA, "coach.done": REP_DATA, "coach.discard": REP_DATA,
@@ -57,6 +57,7 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "admin.index": ADMIN, "admin.users": ADMIN, "admin.new_user": ADMIN, "admin.edit_user": ADMIN,
     "admin.reset_password": ADMIN, "admin.datasets": ADMIN, "admin.dataset": ADMIN, "admin.upload": ADMIN,
     "admin.import_folder": ADMIN, "admin.set_current": ADMIN, "admin.delete_dataset": ADMIN,
+    "admin.jobs": ADMIN, "admin.job": ADMIN, "admin.job_status": ADMIN,
     # the JSON API
     "api.csrf_token": EVERYONE, "api.openapi": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
     "api.rep_diagnosis": REP_DATA, "api.plans": REP_DATA, "api.plan": REP_DATA, "api.assignments": REP_DATA,
@@ -102,6 +103,7 @@ class World:
     objects: dict[str, dict[str, int]] = field(default_factory=dict)   # label -> {session_id, plan_id, assignment_id}
     dataset_id: int = 0
     user_id: int = 0
+    job_id: int = 0
 
     def fill(self, arg: str, endpoint: str = "") -> list[tuple[str, object]]:
         """(label, value) variants for a URL parameter of an endpoint."""
@@ -124,6 +126,7 @@ FIXED = {
     "skill_id": lambda w: [("real", "qualification")],
     "dataset_id": lambda w: [("real", w.dataset_id), ("missing", 987654)],
     "user_id": lambda w: [("real", w.user_id), ("missing", 987654)],
+    "job_id": lambda w: [("real", w.job_id), ("missing", 987654)],
 }
 
 
@@ -185,7 +188,19 @@ def build_world(app) -> World:
         world = World(reps=picked, names={k: r.name for k, r in picked.items()}, all_names=all_names,
                       dataset_id=ds.id, user_id=manager.id)
     world.objects = make_objects(app, world.reps)
+    world.job_id = make_job(app)
     return world
+
+
+def make_job(app) -> int:
+    """An import job that was refused, with a problem naming a rep (shown to admins only)."""
+    from web.models import Job
+    with app.app_context():
+        job = Job(kind="import", title="Import of October", status="refused", progress="refused: 1 problem",
+                  params={}, result={"problems": [{"file": "reps.csv", "message": "unknown role", "row": 2}]})
+        db.session.add(job)
+        db.session.commit()
+        return job.id
 
 
 @pytest.fixture
@@ -427,7 +442,7 @@ def test_names_like_scripts_are_shown_escaped_everywhere(app, xss_world):
 
 # --------------------------------------------------------------------------- a refused upload leaves no trace
 
-def test_a_refused_upload_changes_nothing(app, auth, seeded_instance):
+def test_a_refused_upload_changes_nothing(app, auth, seeded_instance, jobs):
     org = seeded_instance / "org"
     opps = pd.read_csv(org / "opportunities.csv", dtype=str, keep_default_na=False)
     opps.loc[0, "status"] = "wonn"
@@ -441,8 +456,9 @@ def test_a_refused_upload_changes_nothing(app, auth, seeded_instance):
         db.session.remove()
     files_before = sorted(p.relative_to(keep) for p in keep.rglob("*"))
     auth.login("admin")
-    r = upload_files(auth.client, {"reps.csv": reps.to_csv(index=False).encode(),
-                                   "opportunities.csv": opps.to_csv(index=False).encode()}, make_current="y")
+    r = job_outcome(auth.client, upload_files(auth.client, {"reps.csv": reps.to_csv(index=False).encode(),
+                                                            "opportunities.csv": opps.to_csv(index=False).encode()},
+                                              make_current="y"))
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "Nothing was imported" in page
     for expected_text in ("wonn", "demoo", "closer", "opportunities.csv", "reps.csv", "status", "stage"):

@@ -81,6 +81,16 @@ def chart_data(html: str) -> dict:
     return json.loads(m.group(1))
 
 
+def fetched_chart_data(client, html: str) -> dict:
+    """The rep page names where its charts' data is (fetched by charts.js): fetch it."""
+    assert '<script type="application/json" id="chart-data">' not in html, "the rep page inlines its chart data"
+    m = re.search(r'<div id="chart-data" hidden data-src="([^"]+)"></div>', html)
+    assert m, "the rep page does not say where its chart data is"
+    r = client.get(m.group(1))
+    assert r.status_code == 200 and r.is_json
+    return r.get_json()
+
+
 def assert_csp_clean(html: str) -> None:
     """No inline style attribute, no inline script code (the CSP would block both)."""
     assert 'style="' not in html
@@ -240,7 +250,7 @@ def test_rep_page_of_a_closer_has_every_chart_with_its_numbers(app, client, auth
     auth.login("manager")
     rep = visible_rep(app)
     html = client.get(f"/reps/{rep.rep_id}").get_data(as_text=True)
-    parsed, data = numbers(html), chart_data(html)
+    parsed, data = numbers(html), fetched_chart_data(client, html)
     for chart_id in CLOSER_CHARTS:
         assert parsed.tables.get(chart_id, 0) > 1, f"{chart_id}: no numbers table"
         assert chart_id in data and chart_id in parsed.canvases, chart_id
@@ -258,10 +268,11 @@ def test_rep_page_of_a_prospector_has_its_charts(app, client, auth):
     auth.login("manager")
     rep = reps_where(app, team=user(app, "manager").teams, role="bdr")[0]
     html = client.get(f"/reps/{rep.rep_id}").get_data(as_text=True)
-    parsed = numbers(html)
+    parsed, data = numbers(html), fetched_chart_data(client, html)
     for chart_id in PROSPECTOR_CHARTS:
         assert parsed.tables.get(chart_id, 0) > 1, chart_id
-    assert "chart-pipeline" not in parsed.tables
+    assert "chart-pipeline" not in parsed.tables and "chart-pipeline" not in data
+    assert set(data) <= set(parsed.canvases) and data
 
 
 def test_rep_without_focus_says_so(app, client, auth):
@@ -305,3 +316,80 @@ def test_names_from_the_data_are_escaped(app, client, auth):
         assert hostile not in html, page
         assert "&lt;script&gt;alert" in html, page
         assert_csp_clean(html)
+
+
+# --------------------------------------------------------------------------- at scale: teams first, then reps a page at a time
+
+def test_a_large_scope_sees_its_teams_first_summed_from_the_snapshots(app, client, auth):
+    app.config["FAIRWAY_TEAM_PAGE_REPS"] = 10          # the seeded org's division is "large" here
+    auth.login("director")
+    html = client.get("/team/").get_data(as_text=True)
+    director = user(app, "director")
+    inside = reps_where(app, division=director.divisions)
+    teams = sorted({r.team for r in inside})
+    assert rep_links(html) == set(), "the summary lists teams, not reps"
+    listed = re.findall(r'<a href="/team/\?team=([^"]+)">', html)
+    assert sorted(listed) == teams
+    for team in teams:
+        members = [r for r in inside if r.team == team]
+        row = re.search(rf'team={re.escape(team)}">.*?</tr>', html, re.S).group(0)
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+        assert cells[:2] == [str(len(members)), str(sum(1 for r in members if r.focus_gap))], team
+        progress = [r.goal_progress for r in members if r.goal_progress is not None]
+        expected = f"{round(100 * sum(progress) / len(progress))}%" if progress else "n/a"
+        assert cells[2] == expected, team
+    assert f">{len(inside)}<" in html and f"reps in {len(teams)} teams" in html
+    assert_csp_clean(html)
+    one = client.get(f"/team/?team={teams[0]}").get_data(as_text=True)
+    assert rep_links(one) == {r.rep_id for r in inside if r.team == teams[0]}
+    assert 'href="/team/">All teams</a>' in one
+
+
+def test_the_stored_progress_is_each_reps_progress_toward_activity_goals(app):
+    from web.reps.charts import activity_progress
+    reps = reps_where(app)
+    assert any(r.goal_progress is not None for r in reps)
+    for r in reps:
+        assert r.goal_progress == activity_progress((r.metrics or {}).get("goals") or {}), r.rep_id
+
+
+def test_a_long_team_comes_a_page_at_a_time(app, client, auth, monkeypatch):
+    import web.team.routes as team_routes
+    monkeypatch.setattr(team_routes, "REPS_PER_PAGE", 4)
+    auth.login("admin")
+    everyone = reps_where(app)
+    seen: list[str] = []
+    page = 1
+    while True:
+        html = client.get(f"/team/?page={page}").get_data(as_text=True)
+        links = rep_links(html)
+        assert 0 < len(links) <= 4
+        seen += sorted(links)
+        if 'rel="next"' not in html:
+            break
+        assert f"Page {page} of" in html
+        page += 1
+    assert sorted(seen) == sorted(r.rep_id for r in everyone) and len(seen) == len(set(seen))
+    assert page == -(-len(everyone) // 4)
+    assert client.get("/team/?page=0").status_code == 200          # a page that does not fit: the first
+    assert rep_links(client.get("/team/?page=999").get_data(as_text=True)) == set()
+
+
+def test_the_rep_chart_data_is_the_reps_own_and_in_scope_only(app, client, auth):
+    auth.login("manager")
+    mine = visible_rep(app)
+    other = next(r for r in reps_where(app) if r.team not in user(app, "manager").teams)
+    data = client.get(f"/reps/{mine.rep_id}/charts").get_json()
+    assert data["chart-goals"]["type"] == "goals"
+    assert client.get(f"/reps/{other.rep_id}/charts").status_code == 404
+
+
+def test_the_one_on_ones_list_its_reps_a_page_at_a_time(app, client, auth, monkeypatch):
+    import web.coach.routes as coach_routes
+    monkeypatch.setattr(coach_routes, "REPS_PER_PAGE", 15)
+    auth.login("admin")
+    first = client.get("/coach/").get_data(as_text=True)
+    assert len(rep_links(first)) == 15 and "Page 1 of 3" in first and 'rel="next"' in first
+    pages = [rep_links(client.get(f"/coach/?page={n}").get_data(as_text=True)) for n in (1, 2, 3)]
+    assert set().union(*pages) == {r.rep_id for r in reps_where(app)} and sum(map(len, pages)) == 40
+    assert rep_links(client.get("/coach/?page=x").get_data(as_text=True)) == pages[0]

@@ -9,19 +9,20 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from engine.aggregation.period import PeriodError
-from engine.errors import FairwayError, Problem, ProblemsError
+from engine.errors import Problem, ProblemsError
 
 from ..extensions import db
-from ..models import Dataset, RepSnapshot, Role, User
+from ..jobs import submit
+from ..models import Dataset, Job, JobStatus, RepSnapshot, Role, User
 from ..security import current_dataset, roles_required
-from ..store import dataset_folder, import_root, ingest, make_current, server_folder
+from ..store import dataset_folder, import_root, make_current, server_folder
 from .forms import (ActionForm, PasswordResetForm, ServerFolderForm, UploadForm, UserCreateForm,
                     UserEditForm)
 from .uploads import UploadLimits, unpack_upload
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = roles_required(Role.admin)
+JOBS_PER_PAGE = 50
 
 
 # --------------------------------------------------------------------------- users
@@ -93,7 +94,10 @@ def reset_password(user_id: int):
 @admin_only
 def datasets():
     items = db.session.execute(db.select(Dataset).order_by(Dataset.imported_at.desc())).scalars().all()
-    return render_template("admin/datasets.html", items=items, action=ActionForm())
+    pending = db.session.execute(db.select(Job).where(Job.status.in_([JobStatus.queued.value,
+                                                                      JobStatus.running.value]))
+                                 .order_by(Job.id)).scalars().all()
+    return render_template("admin/datasets.html", items=items, action=ActionForm(), pending=pending)
 
 
 @bp.get("/datasets/<int:dataset_id>")
@@ -114,14 +118,15 @@ def upload():
     problems, ignored = [], []
     limits = UploadLimits.from_config(current_app.config)
     if form.validate_on_submit():
-        with tempfile.TemporaryDirectory(prefix="upload-", dir=upload_tmp()) as tmp:
-            try:
-                ignored = unpack_upload(form.files.data, Path(tmp), limits)
-                names = ", ".join(sorted(p.name for p in Path(tmp).iterdir()))
-                ds = _ingest(form, Path(tmp), f"upload: {names}", default_name=f"Upload of {names}")
-                return _imported(ds, ignored)
-            except ProblemsError as err:
-                problems = err.problems
+        folder = Path(tempfile.mkdtemp(prefix="upload-", dir=upload_tmp()))   # the job removes it when done
+        try:
+            ignored = unpack_upload(form.files.data, folder, limits)
+        except ProblemsError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            problems = err.problems
+        else:
+            names = ", ".join(sorted(p.name for p in folder.iterdir()))
+            return _queue_import(form, folder, f"upload: {names}", f"Upload of {names}", ignored, owned=True)
     return render_template("admin/upload.html", form=form, problems=problems, ignored=ignored,
                            limits=limits)
 
@@ -135,11 +140,38 @@ def import_folder():
     if form.validate_on_submit():
         try:
             folder = server_folder(form.folder.data)
-            ds = _ingest(form, folder, f"server: {form.folder.data}", default_name=form.folder.data)
-            return _imported(ds, [])
         except ProblemsError as err:
             problems = err.problems
+        else:
+            return _queue_import(form, folder, f"server: {form.folder.data}", form.folder.data, [], owned=False)
     return render_template("admin/folder.html", form=form, problems=problems, root=str(import_root()))
+
+
+# --------------------------------------------------------------------------- jobs
+
+@bp.get("/jobs")
+@admin_only
+def jobs():
+    page = db.paginate(db.select(Job).order_by(Job.id.desc()), per_page=JOBS_PER_PAGE, max_per_page=JOBS_PER_PAGE)
+    return render_template("admin/jobs.html", page=page)
+
+
+@bp.get("/jobs/<int:job_id>")
+@admin_only
+def job(job_id: int):
+    j = db.get_or_404(Job, job_id)
+    dataset = db.session.get(Dataset, j.result["dataset_id"]) if j.result.get("dataset_id") else None
+    problems = [Problem(**p) for p in j.result.get("problems", [])]
+    return render_template("admin/job.html", job=j, dataset=dataset, problems=problems)
+
+
+@bp.get("/jobs/<int:job_id>/status")
+@admin_only
+def job_status(job_id: int):
+    """The job's state for the page's script, which reloads the page once the job has ended."""
+    j = db.get_or_404(Job, job_id)
+    return {"id": j.id, "status": j.status, "finished": j.status_enum.finished, "progress": j.progress,
+            "attempts": j.attempts}
 
 
 @bp.post("/datasets/<int:dataset_id>/current")
@@ -208,32 +240,15 @@ def _server_folders(depth: int = 3) -> list[str]:
     return sorted(set(found))
 
 
-def _ingest(form, folder: Path, source: str, default_name: str) -> Dataset:
-    """ingest(), with the analysis' own refusals (a month without data...) as problems."""
+def _queue_import(form, folder: Path, source: str, default_name: str, ignored: list[str], owned: bool):
+    """Put the import on the job queue and show its page, which follows it to its outcome."""
     name = (form.name.data or "").strip() or default_name[:200]
-    try:
-        return ingest(folder, name=name, source=source[:500], user=current_user,
-                      make_current=form.make_current.data, period=form.period.data or None)
-    except ProblemsError:
-        raise
-    except PeriodError as err:         # no month to review in the data, or not the one asked for
-        raise ProblemsError([Problem(file=source, message=str(err), value=form.period.data or None,
-                                     expected="a Month to review (YYYY-MM) that the data covers, or empty "
-                                              "for the latest month with data")]) from err
-    except FairwayError as err:
-        # other refusals of the analysis speak to the command line: the page says what to do here
-        current_app.logger.warning("import of %s: the analysis refused it: %s", source, err)
-        month = form.period.data or "the latest month with data"
-        raise ProblemsError([Problem(file=source, message=f"the dataset was read, but {month} could not be "
-                                                          "analysed", expected="another Month to review, or "
-                                                          "data that covers it")]) from err
-
-
-def _imported(ds: Dataset, ignored: list[str]):
-    note = f" Ignored (not dataset files): {', '.join(ignored)}." if ignored else ""
-    state = "It is now the current dataset." if ds.is_current else "The current dataset is unchanged."
-    flash(f"Dataset accepted: {ds.summary.get('reps', 0)} reps, period {ds.period}. {state}{note}", "success")
-    return redirect(url_for("admin.dataset", dataset_id=ds.id))
+    params = {"folder": str(folder), "name": name, "source": source[:500], "make_current": form.make_current.data,
+              "period": form.period.data or None, "ignored": ignored}
+    if owned:
+        params["owned_folder"] = str(folder)
+    job = submit("import", f"Import of {name}", params, current_user)
+    return redirect(url_for("admin.job", job_id=job.id))
 
 
 def _remove_copy(folder: Path) -> None:

@@ -31,6 +31,21 @@ def focus_summary(rep: RepSnapshot) -> dict | None:
     return {k: focus.get(k) for k in ("performance_gap", "behaviour_gap", "skill_gap", "metric", "why")}
 
 
+# what a rep's summary reads: its focus is in `diagnosis` (the rest of the snapshot stays unread)
+SUMMARY_COLUMNS = (RepSnapshot.rep_id, RepSnapshot.name, RepSnapshot.role, RepSnapshot.team, RepSnapshot.division,
+                   RepSnapshot.manager, RepSnapshot.diagnosis)
+
+
+def page_links(page, endpoint: str, query) -> dict:
+    """Where a list stands: its page, size and total, and the URLs of the next and previous pages
+    (with the same filters), null at either end."""
+    args = {k: v for k, v in query.data.items() if v not in (None, "") and k not in ("page", "per_page")}
+    link = lambda n: url_for(endpoint, **args, page=n, per_page=page.per_page) if n else None   # noqa: E731
+    return {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages,
+            "next": link(page.next_num if page.has_next else None),
+            "previous": link(page.prev_num if page.has_prev and page.page <= page.pages else None)}
+
+
 def rep_summary(rep: RepSnapshot) -> dict:
     return {"rep_id": rep.rep_id, "name": rep.name, "role": rep.role, "team": rep.team,
             "division": rep.division, "manager": rep.manager, "focus": focus_summary(rep),

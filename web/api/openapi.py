@@ -10,6 +10,7 @@ from __future__ import annotations
 from engine import __version__
 
 from .. import MAX_ID                # the routes' <int:...> stop there
+from .forms import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 
 PREFIX = "/api/v1"
 
@@ -35,6 +36,17 @@ MONTH = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}
 STRINGS = {"type": "array", "items": STRING}
 NUMBER_MAP = {"type": "object", "additionalProperties": nullable(NUMBER)}
 
+# every list answers a page of its items, and where the others are
+PAGE_FIELDS = {
+    "page": {"type": "integer", "minimum": 1, "description": "This page's number (from 1)."},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+    "total": {"type": "integer", "minimum": 0, "description": "Items in every page together."},
+    "pages": {"type": "integer", "minimum": 0},
+    "next": nullable({"type": "string", "description": "The next page's URL, with the same filters; null on the "
+                                                       "last page."}),
+    "previous": nullable({"type": "string", "description": "The previous page's URL; null on the first."}),
+}
+
 SCHEMAS = {
     "Error": obj({"error": obj({"status": INTEGER, "message": STRING},
                                {"fields": {"type": "object", "additionalProperties": STRINGS,
@@ -48,7 +60,8 @@ SCHEMAS = {
                  {"assignments": STRINGS, "impact": NUMBER, "impact_unit": STRING}),
     "RepSummary": obj({"rep_id": STRING, "name": STRING, "role": STRING, "team": STRING, "division": STRING,
                        "manager": nullable(STRING), "focus": nullable(ref("FocusSummary")), "url": STRING}),
-    "RepList": obj({"period": nullable(MONTH), "reps": {"type": "array", "items": ref("RepSummary")}}),
+    "RepList": obj({"period": nullable(MONTH), "reps": {"type": "array", "items": ref("RepSummary")},
+                    **PAGE_FIELDS}),
     "PlanStep": obj({"step": STRING, "title": STRING, "metric": STRING},
                     {"ratio": nullable(STRING), "ratio_value": nullable(NUMBER), "source": nullable(STRING),
                      "needed": nullable(NUMBER), "actual": nullable(NUMBER), "run_rate": nullable(NUMBER),
@@ -91,14 +104,14 @@ SCHEMAS = {
         "kind": {"type": "string", "enum": ["learning", "selling"]}, "ref_id": STRING, "title": STRING,
         "due_on": DATE, "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
         "completed_at": nullable(DATETIME), "created_at": DATETIME, "complete_url": STRING}),
-    "AssignmentList": obj({"assignments": {"type": "array", "items": ref("Assignment")}}),
+    "AssignmentList": obj({"assignments": {"type": "array", "items": ref("Assignment")}, **PAGE_FIELDS}),
     "Plan": obj({
         "id": INTEGER, "rep_id": STRING, "rep_name": STRING, "team": STRING, "division": STRING,
         "month": MONTH, "skill_id": STRING, "behaviour_gap": nullable(STRING),
         "status": {"type": "string", "enum": ["active", "achieved", "not_achieved", "abandoned"]},
         "baseline_metric": STRING, "baseline_value": nullable(NUMBER), "target_value": nullable(NUMBER),
         "follow_up_on": DATE, "url": STRING}),
-    "PlanList": obj({"plans": {"type": "array", "items": ref("Plan")}}),
+    "PlanList": obj({"plans": {"type": "array", "items": ref("Plan")}, **PAGE_FIELDS}),
     "PlanDetail": {"allOf": [ref("Plan"), obj({
         "session_id": nullable(INTEGER), "why": STRING, "how": STRING, "second_follow_up_on": nullable(DATE),
         "outcome": STRING, "outcome_value": nullable(NUMBER), "closed_at": nullable(DATETIME),
@@ -175,15 +188,19 @@ REP_DATA = (403, 404)          # a role without rep data; a rep outside the scop
 PLAN_STATUSES = ["active", "achieved", "not_achieved", "abandoned"]
 MONTH_OR_EMPTY = {"type": "string", "pattern": r"^(\d{4}-(0[1-9]|1[0-2]))?$"}
 REP_FILTER = query("rep_id", {"type": "string", "maxLength": 120}, "Only this rep.")
+PAGING = [query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                "The page to answer, from 1 (beyond the last: an empty list)."),
+          query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+                f"Items per page, at most {MAX_PER_PAGE} (default {PER_PAGE}).")]
 
 PATHS = {
     "/csrf-token": get("A CSRF token for this session's POST requests.", "The token and the header to send "
                        "it in.", "CsrfToken", (), operation_id="session_csrf_token"),
     "/openapi.json": get("This description of the API.", "The OpenAPI 3 document.", "OpenAPI", (),
                          operation_id="session_openapi"),
-    "/reps": get("The reps of the current dataset you may see, each with a summary of their focus.",
-                 "The reps (none without a current dataset: period null).", "RepList", (403,),
-                 operation_id="reps_list"),
+    "/reps": get("The reps of the current dataset you may see, each with a summary of their focus, a page "
+                 "at a time.", "The reps (none without a current dataset: period null).", "RepList", (400, 403),
+                 PAGING, operation_id="reps_list"),
     "/reps/{rep_id}": get("One rep: summary, full focus, success plan, links.", "The rep.", "RepDetail",
                           REP_DATA, [REP_ID], operation_id="reps_detail"),
     "/reps/{rep_id}/metrics": get("The rep's metrics, funnel, benchmarks, goals and trends.",
@@ -195,7 +212,7 @@ PATHS = {
     "/plans": get("Coaching plans in your scope, latest month first.", "The plans.", "PlanList", (400, 403), [
         query("status", {"type": "string", "enum": ["", *PLAN_STATUSES]}, "Only plans of this status."),
         REP_FILTER,
-        query("month", MONTH_OR_EMPTY, "Only plans of this month (YYYY-MM).")], operation_id="plans_list"),
+        query("month", MONTH_OR_EMPTY, "Only plans of this month (YYYY-MM)."), *PAGING], operation_id="plans_list"),
     "/plans/{plan_id}": get("One plan with its assignments.", "The plan.", "PlanDetail", REP_DATA,
                             [path_id("plan_id", "A plan within your scope.", 1)], operation_id="plans_detail"),
     "/assignments": get("Assignments in your scope, by due date.", "The assignments.", "AssignmentList",
@@ -204,7 +221,7 @@ PATHS = {
               "Only assignments of this status."),
         REP_FILTER,
         query("kind", {"type": "string", "enum": ["", "learning", "selling"]}, "Only learning or selling "
-              "assignments.")], operation_id="assignments_list"),
+              "assignments."), *PAGING], operation_id="assignments_list"),
     "/assignments/{assignment_id}/complete": {"post": {
         "operationId": "assignments_complete", "tags": ["assignments"],
         "summary": "Mark an open assignment completed (by you, now).",

@@ -10,14 +10,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import load_only
 
 from ..extensions import csrf, db
+from ..fragments import kept
 from ..models import CATALOG_ROLES, Assignment, CoachingPlan, RepSnapshot, Role, utcnow
 from ..security import (assignment_or_404, current_dataset, plan_or_404, rep_data_required, rep_or_404,
                         roles_required, scoped, visible_reps)
-from .documents import (assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
-                        metrics_entry, plan_doc, rep_detail, rep_summary)
-from .forms import AssignmentQuery, PlanQuery
+from .documents import (SUMMARY_COLUMNS, assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
+                        metrics_entry, page_links, plan_doc, rep_detail, rep_summary)
+from .forms import MAX_PER_PAGE, AssignmentQuery, PageQuery, PlanQuery, RepQuery
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,9 +50,18 @@ def openapi():
 @bp.get("/reps")
 @rep_data_required
 def reps():
+    q = _query(RepQuery)
     ds = current_dataset()
-    rows = db.session.execute(visible_reps(current_user, ds).order_by(RepSnapshot.team, RepSnapshot.name)).scalars()
-    return json_response({"period": ds.period if ds else None, "reps": [rep_summary(r) for r in rows]})
+
+    def listed() -> dict:
+        page = _page(visible_reps(current_user, ds).options(load_only(*SUMMARY_COLUMNS))
+                     .order_by(RepSnapshot.team, RepSnapshot.name, RepSnapshot.rep_id), q)
+        return {"period": ds.period if ds else None, "reps": [rep_summary(r) for r in page.items],
+                **page_links(page, "api.reps", q)}
+    if ds is None:
+        return json_response(listed())
+    scope = (current_user.role, tuple(current_user.teams or ()), tuple(current_user.divisions or ()))
+    return json_response(kept(ds.folder, ("api reps", scope, q.page_number(), q.page_size()), listed))
 
 
 @bp.get("/reps/<rep_id>")
@@ -79,7 +90,8 @@ def plans():
     for column in ("status", "rep_id", "month"):
         if q.data[column]:
             stmt = stmt.where(getattr(CoachingPlan, column) == q.data[column])
-    return json_response({"plans": [plan_doc(p) for p in db.session.execute(stmt).scalars()]})
+    page = _page(stmt, q)
+    return json_response({"plans": [plan_doc(p) for p in page.items], **page_links(page, "api.plans", q)})
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -96,7 +108,9 @@ def assignments():
     for column in ("status", "rep_id", "kind"):
         if q.data[column]:
             stmt = stmt.where(getattr(Assignment, column) == q.data[column])
-    return json_response({"assignments": [assignment_doc(a) for a in db.session.execute(stmt).scalars()]})
+    page = _page(stmt, q)
+    return json_response({"assignments": [assignment_doc(a) for a in page.items],
+                          **page_links(page, "api.assignments", q)})
 
 
 @bp.post("/assignments/<int:assignment_id>/complete")
@@ -128,6 +142,11 @@ def current_dataset_summary():
     if ds is None:
         return json_error(404, "No current dataset: an admin imports one.")
     return json_response(dataset_doc(ds, full=current_user.role == Role.admin.value))
+
+
+def _page(stmt, q: PageQuery):
+    return db.paginate(stmt, page=q.page_number(), per_page=q.page_size(), max_per_page=MAX_PER_PAGE,
+                       error_out=False)
 
 
 def _query(form_class):

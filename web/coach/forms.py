@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField, RadioField,
-                     SelectChoice, SelectField, StringField, SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField, IntegerField,
+                     RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .wizard import SESSION_TYPES
 
@@ -163,3 +163,12 @@ class PlanForm(StepForm):
     def validate_second_follow_up_on(self, field):
         if field.data and self.follow_up_on.data and field.data <= self.follow_up_on.data:
             raise ValidationError("Make it later than the first follow-up.")
+
+
+class PageForm(Form):
+    """?page= of the list of reps (a GET: no CSRF token)."""
+
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+    def page_number(self) -> int:
+        return self.page.data if self.validate() and self.page.data else 1

@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import load_only
 
 from engine.dialogue import conversation as dialogue
 from engine.catalog.model import Catalog
@@ -21,10 +22,11 @@ from ..store import catalog
 from . import wizard
 from wtforms import SelectChoice
 
-from .forms import (ActionsForm, CauseForm, GapForm, GoalsForm, PlanForm, QuestionForm, ReflectionForm,
-                    StepForm, options)
+from .forms import (ActionsForm, CauseForm, GapForm, GoalsForm, PageForm, PlanForm, QuestionForm,
+                    ReflectionForm, StepForm, options)
 
 bp = Blueprint("coach", __name__, url_prefix="/coach")
+REPS_PER_PAGE = 50
 
 LOST_THREAD = ("The conversation had moved on (perhaps in another tab, or the catalog changed), "
                "so that step could not be taken. Here is where it stands now.")
@@ -103,8 +105,12 @@ def lost_thread(err: DialogueError):
 def index():
     """The one-on-ones: the reps in scope with their focus, and the conversations in progress."""
     dataset = current_dataset()
-    reps = db.session.execute(visible_reps(current_user, dataset).order_by(RepSnapshot.team, RepSnapshot.name)
-                              ).scalars().all()
+    form = PageForm(request.args)
+    reps = db.paginate(visible_reps(current_user, dataset)
+                       .options(load_only(RepSnapshot.rep_id, RepSnapshot.name, RepSnapshot.team,
+                                          RepSnapshot.focus_gap, RepSnapshot.focus_skill))
+                       .order_by(RepSnapshot.team, RepSnapshot.name), page=form.page_number(),
+                       per_page=REPS_PER_PAGE, error_out=False)
     sessions = wizard.open_sessions(current_user)
     return render_template("coach/index.html", dataset=dataset, reps=reps, sessions=sessions,
                            open_by_rep={s.rep_id: s for s in reversed(sessions)})

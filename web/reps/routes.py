@@ -1,13 +1,18 @@
 """The rep page: the month's focus, the success plan, and the charts of the seeds."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, render_template
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..coach.wizard import open_sessions
 from ..extensions import db
-from ..models import RepSnapshot
-from ..security import rep_data_required, rep_or_404, visible_reps
+from ..fragments import kept
+from ..models import Dataset, RepSnapshot
+from ..security import rep_data_required, rep_or_404
+from ..store import dataset_aggregates
 from .charts import (catalog, focus_view, headline_tiles, other_findings, plan_rows, rep_charts,
                      role_kind)
 
@@ -20,15 +25,38 @@ def show(rep_id: str):
     rep = rep_or_404(rep_id)
     cat = catalog()
     kind = role_kind(rep.role)
-    teammates = db.session.execute(visible_reps(current_user, rep.dataset)
-                                   .where(RepSnapshot.team == rep.team, RepSnapshot.role == rep.role)
-                                   .order_by(RepSnapshot.name)).scalars().all()
-    charts = rep_charts(rep, kind, rep.dataset.aggregates or {}, teammates)
+    charts_html = kept(rep.dataset.folder, ("rep charts", rep.rep_id),
+                       lambda: Markup(render_template("reps/_charts.html", charts=_charts(rep, kind))))
     diagnosis = rep.diagnosis or {}
     return render_template(
         "reps/show.html", rep=rep, dataset=rep.dataset, kind=kind,
         role_title=cat.pipeline.role(rep.role).title,
         focus=focus_view(diagnosis.get("focus"), diagnosis), findings=other_findings(diagnosis),
-        plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts=charts,
-        chart_data={c.id: c.spec for c in charts if c.spec},
+        plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts_html=charts_html,
         open_sessions=open_sessions(current_user, rep.rep_id))
+
+
+@bp.get("/<rep_id>/charts")
+@rep_data_required
+def charts(rep_id: str):
+    """What static/js/charts.js draws on the rep's page, {canvas id: spec}: fetched with the charts,
+    not inlined in the page (the numbers behind them are in the page as tables)."""
+    rep = rep_or_404(rep_id)
+    return {c.id: c.spec for c in _charts(rep, role_kind(rep.role)) if c.spec}
+
+
+def _charts(rep: RepSnapshot, kind: str) -> list:
+    """The rep's charts, built once per process: a dataset never changes after its import, and the
+    charts show the rep, their team median and the team's roster (the same to whoever may see the rep)."""
+    return _built_charts(str(db.engine.url), rep.dataset.folder, catalog().version, rep.rep_id, kind)
+
+
+@lru_cache(maxsize=256)
+def _built_charts(database: str, folder: str, catalog_version: str, rep_id: str, kind: str) -> list:
+    dataset = db.session.execute(db.select(Dataset).where(Dataset.folder == folder)).scalar_one()
+    rep = db.session.execute(db.select(RepSnapshot).where(RepSnapshot.dataset_id == dataset.id,
+                                                          RepSnapshot.rep_id == rep_id)).scalar_one()
+    teammates = db.session.execute(db.select(RepSnapshot).where(
+        RepSnapshot.dataset_id == dataset.id, RepSnapshot.team == rep.team, RepSnapshot.role == rep.role)
+        .order_by(RepSnapshot.name)).scalars().all()
+    return rep_charts(rep, kind, dataset_aggregates(dataset), teammates)

@@ -8,35 +8,66 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.orm import defer, load_only
 
 from ..extensions import db
+from ..fragments import kept
 from ..filters import metric_title, percent
 from ..models import RepSnapshot
-from ..reps.charts import (Chart, activity_progress, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics,
+from ..reps.charts import (Chart, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics,
                            role_kind, roster_chart, skill_title, stat)
 from ..security import current_dataset, rep_data_required, visible_reps
+from ..store import dataset_aggregates
 from .forms import TeamFilterForm
+from .summary import ListPage, summarise, team_names
 
 bp = Blueprint("team", __name__, url_prefix="/team")
+REPS_PER_PAGE = 50
+TEAMS_PER_PAGE = 100
 
 
 @bp.get("/")
 @rep_data_required
 def index():
+    """A scope small enough: every rep, by team. A larger one: its teams first (summed in SQL),
+    each opening on its reps (`?team=`), a page at a time."""
     dataset = current_dataset()
-    reps = db.session.execute(visible_reps(current_user, dataset)
-                              .order_by(RepSnapshot.team, RepSnapshot.name)).scalars().all()
-    teams = sorted({r.team for r in reps})
+    scope = (current_user.role, tuple(current_user.teams or ()), tuple(current_user.divisions or ()))
+    teams = kept(dataset.folder, ("team names", scope), lambda: team_names(current_user, dataset)) if dataset else []
     form = TeamFilterForm(teams, formdata=request.args)
     chosen = form.team.data if form.validate() and form.team.data else None
-    shown = [r for r in reps if chosen in (None, r.team)]
-    groups = team_groups(shown, (dataset.aggregates or {}) if dataset else {})
+    if dataset is None:
+        return render_template("team/index.html", dataset=None, form=form, teams=teams, chosen=None, shown=0)
+    totals = kept(dataset.folder, ("totals", scope, chosen), lambda: summarise(current_user, dataset, chosen))
+    if chosen is None and totals.reps > current_app.config["FAIRWAY_TEAM_PAGE_REPS"]:
+        page = ListPage(totals.teams, form.page_number(), TEAMS_PER_PAGE)
+        table = kept(dataset.folder, ("teams", scope, page.page),
+                     lambda: Markup(render_template("team/_teams.html", page=page)))
+        return render_template("team/summary.html", dataset=dataset, form=form, totals=totals, page=page,
+                               table=table)
+    query = (visible_reps(current_user, dataset).options(load_only(RepSnapshot.id))
+             .order_by(RepSnapshot.team, RepSnapshot.name))
+    if chosen is not None:
+        query = query.where(RepSnapshot.team == chosen)
+    page = db.paginate(query, page=form.page_number(), per_page=REPS_PER_PAGE, error_out=False)
+    ids = tuple(r.id for r in page.items)
+    groups_html, chart_data = kept(dataset.folder, ("groups", ids), lambda: render_groups(dataset, ids))
     return render_template("team/index.html", dataset=dataset, form=form, teams=teams, chosen=chosen,
-                           groups=groups, progress=average_progress(shown),
-                           with_focus=sum(1 for r in shown if r.focus_gap), shown=shown,
-                           chart_data={c.id: c.spec for g in groups for c in g.charts if c.spec})
+                           groups_html=groups_html, totals=totals, page=page, shown=totals.reps,
+                           chart_data=chart_data)
+
+
+def render_groups(dataset, ids: tuple[int, ...]) -> tuple[Markup, dict]:
+    """The reps `ids` by team and role, with their rows and charts, and the charts' data."""
+    reps = db.session.execute(db.select(RepSnapshot).where(RepSnapshot.id.in_(ids))
+                              .options(defer(RepSnapshot.charts), defer(RepSnapshot.plan))
+                              .order_by(RepSnapshot.team, RepSnapshot.name)).scalars().all()
+    groups = team_groups(reps, dataset_aggregates(dataset))
+    return (Markup(render_template("team/_groups.html", groups=groups)),
+            {c.id: c.spec for g in groups for c in g.charts if c.spec})
 
 
 @dataclass
@@ -54,8 +85,9 @@ class Group:
 
 
 def average_progress(reps: list[RepSnapshot]) -> float | None:
-    """The seed's "average team progress toward goals": the mean of each rep's activity progress."""
-    per_rep = [p for p in (activity_progress((r.metrics or {}).get("goals") or {}) for r in reps) if p is not None]
+    """The seed's "average team progress toward goals": the mean of each rep's activity progress
+    (stored with the snapshot)."""
+    per_rep = [r.goal_progress for r in reps if r.goal_progress is not None]
     return sum(per_rep) / len(per_rep) if per_rep else None
 
 

@@ -1,7 +1,9 @@
 /* fairway charts: every chart of the team and rep pages, drawn with the vendored Chart.js.
  *
  * The page carries its data in <script type="application/json" id="chart-data">
- * ({canvas id: spec}); each spec has a `type` naming one of the drawers below.
+ * ({canvas id: spec}), or names where to fetch it: <div id="chart-data" data-src="...">
+ * (the rep page: its charts load with them, not inlined in the page). Each spec has a
+ * `type` naming one of the drawers below.
  * Once a chart has rendered, its <canvas> gets data-drawn="1" (the end-to-end tests
  * wait for it). The numbers behind each chart are already in the page as a table.
  */
@@ -235,19 +237,16 @@
     afterRender: function (chart) { chart.canvas.setAttribute("data-drawn", "1"); }
   };
 
-  function drawAll() {
-    var holder = document.getElementById("chart-data");
-    if (!holder || typeof window.Chart === "undefined") { return; }
-    var specs = JSON.parse(holder.textContent || "{}");
+  function draw(specs) {
     window.Chart.defaults.font.family = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
     window.Chart.defaults.color = "#5b6577";
     Object.keys(specs).forEach(function (id) {
       var canvas = document.getElementById(id);
       var spec = specs[id];
-      var draw = spec && DRAW[spec.type];
-      if (!canvas || !draw) { return; }
+      var drawer = spec && DRAW[spec.type];
+      if (!canvas || !drawer) { return; }
       try {
-        var config = draw(spec);
+        var config = drawer(spec);
         config.plugins = [markDrawn];
         new window.Chart(canvas, config);
       } catch (err) {
@@ -255,6 +254,28 @@
         if (window.console) { window.console.error("chart " + id + ":", err); }
       }
     });
+  }
+
+  /* a chart whose data could not be fetched says so where it would be drawn; its numbers stay below */
+  function unavailable(why) {
+    Array.prototype.forEach.call(document.querySelectorAll("canvas[id^='chart-']"), function (canvas) {
+      canvas.setAttribute("data-error", why);
+      var note = document.createElement("p");
+      note.className = "fw-chart-empty";
+      note.textContent = "The chart could not be loaded (" + why + "): its numbers are below.";
+      canvas.parentNode.replaceWith(note);
+    });
+  }
+
+  function drawAll() {
+    var holder = document.getElementById("chart-data");
+    if (!holder || typeof window.Chart === "undefined") { return; }
+    var src = holder.getAttribute("data-src");
+    if (!src) { draw(JSON.parse(holder.textContent || "{}")); return; }
+    fetch(src, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(draw)
+      .catch(function (err) { unavailable(String(err && err.message || err)); });
   }
 
   if (document.readyState === "loading") {

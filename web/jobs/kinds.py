@@ -1,0 +1,52 @@
+"""What each kind of job does, given its Job row and its Run (progress, fenced outcome).
+
+A kind raises ProblemsError to refuse its input (the runner stores every problem), and
+writes its success with `run.finish_in` inside the transaction of its own work.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+
+from engine.aggregation.period import PeriodError
+from engine.errors import FairwayError, Problem, ProblemsError
+
+from ..extensions import db
+from ..models import Job, JobStatus, User
+from ..store import ingest
+from .runner import Run, cleanup
+
+
+def import_dataset(job: Job, run: Run) -> None:
+    """Validate, analyse and store a dataset folder (an unpacked upload, or a server folder)."""
+    p = job.params
+    user = db.session.get(User, job.created_by) if job.created_by else None
+
+    def succeeded(ds) -> None:
+        note = f"{ds.summary.get('reps', 0):,} reps, period {ds.period}"
+        run.finish_in(db.session, JobStatus.succeeded,
+                      {"dataset_id": ds.id, "name": ds.name, "reps": ds.summary.get("reps", 0),
+                       "period": ds.period, "is_current": bool(ds.is_current), "ignored": p.get("ignored", [])},
+                      f"accepted: {note}")
+    try:
+        ingest(Path(p["folder"]), name=p["name"], source=p["source"], user=user,
+               make_current=p.get("make_current", True), period=p.get("period"), progress=run.progress,
+               before_commit=succeeded)
+    except ProblemsError:
+        raise
+    except PeriodError as err:         # no month to review in the data, or not the one asked for
+        raise ProblemsError([Problem(file=p["source"], message=str(err), value=p.get("period"),
+                                     expected="a Month to review (YYYY-MM) that the data covers, or empty "
+                                              "for the latest month with data")]) from err
+    except FairwayError as err:
+        # other refusals of the analysis speak to the command line: the page says what to do here
+        current_app.logger.warning("import of %s: the analysis refused it: %s", p["source"], err)
+        month = p.get("period") or "the latest month with data"
+        raise ProblemsError([Problem(file=p["source"], message=f"the dataset was read, but {month} could not be "
+                                                               "analysed", expected="another Month to review, or "
+                                                               "data that covers it")]) from err
+    cleanup(job)
+
+
+KINDS = {"import": import_dataset}
