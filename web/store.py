@@ -17,6 +17,7 @@ from engine.catalog.model import Catalog
 from engine.dataset import load_dataset
 from engine.errors import DatasetError, Problem
 from engine.diagnosis.snapshot import rep_documents
+from engine.reports import month_facts, report_window
 
 from .extensions import db
 from .models import Dataset, RepSnapshot, User
@@ -59,6 +60,7 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         for f in folder.iterdir():
             if f.is_file() and f.suffix in (".csv", ".parquet"):
                 shutil.copy2(f, staging / f.name)
+        save_report_facts(ds, analysis.table.period.label, staging)
         dataset = Dataset(name=name, source=source, folder=target.name, period=analysis.table.period.label,
                           as_of=analysis.table.period.as_of.date(), catalog_version=cat.version,
                           summary=ds.summary() | {"warnings": list(ds.warnings)}, aggregates=aggregates,
@@ -70,7 +72,11 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
             division=d["division"], manager=d["manager"],
             focus_gap=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["behaviour_gap"],
             focus_skill=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["skill_gap"],
-            metrics=d["metrics"], diagnosis=d["diagnosis"], charts=d["charts"], plan=d["plan"]) for d in docs)
+            metrics=d["metrics"], diagnosis=d["diagnosis"], charts=d["charts"], plan=d["plan"],
+            goal_progress=goal_progress(d["metrics"])) for d in docs)
+        db.session.flush()
+        from .rhythm.followup import measure_plans
+        measure_plans(dataset)                    # each open plan's KPI on the new data
         if make_current:
             db.session.execute(db.update(Dataset).where(Dataset.id != dataset.id).values(is_current=False))
             dataset.is_current = True
@@ -82,6 +88,26 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         shutil.rmtree(target, ignore_errors=True)
         raise
     return dataset
+
+
+def goal_progress(metrics: dict | None) -> float | None:
+    """Average progress toward activity goals, each capped at 100% (the seed's team chart)."""
+    goals = (metrics or {}).get("goals") or {}
+    vals = [min(g["progress"], 1.0) for m, g in goals.items()
+            if (m.startswith("activity.") or m == "opportunities_created") and g.get("progress") is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+REPORT_FACTS = "report"          # beside the dataset's copy: the month's events for progress reports
+
+
+def save_report_facts(ds, period: str, folder: Path) -> None:
+    """The events of the month in progress (and of the month reviewed, where it differs) for the
+    progress reports, kept with the import so that no page reads the dataset again."""
+    months = {report_window(ds, None)[0], period}
+    for month in sorted(months):
+        facts = month_facts(ds, month)
+        facts.save(folder / REPORT_FACTS / facts.month)
 
 
 def dataset_folder(dataset: Dataset) -> Path:

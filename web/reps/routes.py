@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ..coach.wizard import open_sessions
+from ..coach.wizard import month_session, open_sessions
 from ..extensions import db
-from ..models import RepSnapshot
-from ..security import rep_data_required, rep_or_404, visible_reps
+from ..models import CoachingPlan, PlanStatus, RepSnapshot
+from ..rhythm.followup import followup
+from ..security import rep_data_required, rep_or_404, scoped, visible_reps
 from .charts import (catalog, focus_view, headline_tiles, other_findings, plan_rows, rep_charts,
                      role_kind)
 
@@ -31,4 +32,9 @@ def show(rep_id: str):
         focus=focus_view(diagnosis.get("focus"), diagnosis), findings=other_findings(diagnosis),
         plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts=charts,
         chart_data={c.id: c.spec for c in charts if c.spec},
-        open_sessions=open_sessions(current_user, rep.rep_id))
+        open_sessions=open_sessions(current_user, rep.rep_id), opening=diagnosis.get("opening"),
+        month=month_session(rep.rep_id, rep.dataset.period),
+        active=[followup(p) for p in db.session.execute(
+            scoped(CoachingPlan).where(CoachingPlan.rep_id == rep.rep_id,
+                                       CoachingPlan.status == PlanStatus.active.value)
+            .order_by(CoachingPlan.month)).scalars()])
