@@ -50,6 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .catalog.routes import bp as catalog_bp
     from .coach.routes import bp as coach_bp
+    from .effectiveness.routes import bp as effectiveness_bp
+    from .reports.routes import bp as reports_bp
+    from .rollup.routes import bp as rollup_bp
     from .reps.routes import bp as reps_bp
     from .team.routes import bp as team_bp
 
@@ -58,6 +61,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(vendor_blueprint())
     for bp in (auth_bp, team_bp, reps_bp, coach_bp, archive_bp, assignments_bp, catalog_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)
+    for bp in (rollup_bp, effectiveness_bp, reports_bp):        # the monthly rhythm
         app.register_blueprint(bp)
 
     @app.get("/healthz")

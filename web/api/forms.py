@@ -20,3 +20,22 @@ class AssignmentQuery(Form):
     status = SelectField(choices=[SelectChoice(v) for v in ("", "open", "completed", "cancelled")], default="")
     rep_id = StringField(validators=[Optional(), Length(max=120)])
     kind = SelectField(choices=[SelectChoice(v) for v in ("", "learning", "selling")], default="")
+
+
+class TeamQuery(Form):
+    team = StringField(validators=[Optional(), Length(max=200)])
+
+
+class DivisionQuery(Form):
+    division = StringField(validators=[Optional(), Length(max=200)])
+
+
+class MonthQuery(Form):
+    month = StringField(validators=[Optional(), Regexp(MONTH, message="a month as YYYY-MM")])
+
+
+class ReportQuery(Form):
+    by = SelectField(choices=[SelectChoice(v) for v in ("", "division", "team", "rep")], default="")
+    grain = SelectField(choices=[SelectChoice(v) for v in ("", "day", "week", "month")], default="")
+    month = StringField(validators=[Optional(), Regexp(MONTH, message="a month as YYYY-MM")])
+    team = StringField(validators=[Optional(), Length(max=200)])
