@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(cfg.from_environment())
     else:
         app.config.update(test_config)
-    cfg.finalise(app.config)
+    cfg.finalise(app.config, app.instance_path)
     cfg.make_instance_folder(app.instance_path)
 
     app.extensions["fairway.catalog"] = load_catalog(app.config["FAIRWAY_CATALOG"])

@@ -3,7 +3,8 @@
 FAIRWAY_ENV says what kind of instance this is:
 - production (default): SECRET_KEY must be set (instance config.py or FAIRWAY_SECRET_KEY);
   the session cookie is Secure (HTTPS only);
-- development, demo: a random SECRET_KEY is made for the process when none is set;
+- development, demo: when no SECRET_KEY is set, one is made once and kept in the instance
+  folder (`secret_key`), so that a restart signs nobody out;
 - testing: the test suite's factory sets everything.
 """
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pathlib import Path
 ENVS = ("production", "development", "demo", "testing")
 MIB = 1024 * 1024
 SIZE_LIMITS = ("FAIRWAY_MAX_UPLOAD_FILE_BYTES", "FAIRWAY_MAX_UPLOAD_TOTAL_BYTES")
+# the SMTP server progress reports are sent through (web/reports/mail.py)
+SMTP = ("FAIRWAY_SMTP_HOST", "FAIRWAY_SMTP_PORT", "FAIRWAY_SMTP_USER", "FAIRWAY_SMTP_PASSWORD", "FAIRWAY_SMTP_FROM",
+        "FAIRWAY_SMTP_SECURITY")
+SECRET_FILE = "secret_key"          # a development or demo instance's own key, made once
 
 
 class ConfigError(RuntimeError):
@@ -84,19 +89,43 @@ def from_environment() -> dict:
         out["SECRET_KEY"] = env["FAIRWAY_SECRET_KEY"]
     if env.get("FAIRWAY_DATABASE_URL"):
         out["SQLALCHEMY_DATABASE_URI"] = env["FAIRWAY_DATABASE_URL"]
-    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS):
+    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS, *SMTP):
         if env.get(key):
             out[key] = env[key]
     return out
 
 
-def finalise(config: dict) -> None:
+def instance_secret(instance_path: str | None) -> str:
+    """The instance's own key, written into its folder once (readable by its owner only): a
+    development or demo instance restarted signs nobody out and loses no posted form."""
+    if instance_path is None:
+        return secrets.token_hex(32)
+    path = Path(instance_path) / SECRET_FILE
+    try:
+        if path.is_file():
+            key = path.read_text(encoding="ascii").strip()
+            if len(key) >= 32:
+                return key
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+        return key
+    except OSError as exc:
+        raise ConfigError(f"the instance's secret key {path} cannot be kept ({exc.strerror or exc}): set "
+                          "FAIRWAY_SECRET_KEY, or FAIRWAY_INSTANCE to a folder fairway may write") from exc
+
+
+def finalise(config: dict, instance_path: str | None = None) -> None:
     """Check the configuration and fill what the kind of instance allows to be filled."""
     kind = config.get("FAIRWAY_ENV")
     if kind not in ENVS:
         raise ConfigError(f"FAIRWAY_ENV={kind!r}: expected one of {', '.join(ENVS)}")
     if not config.get("SECRET_KEY"):
-        if kind in ("development", "demo", "testing"):
+        if kind in ("development", "demo"):
+            config["SECRET_KEY"] = instance_secret(instance_path)
+        elif kind == "testing":
             config["SECRET_KEY"] = secrets.token_hex(32)
         else:
             raise ConfigError("SECRET_KEY is not set: set FAIRWAY_SECRET_KEY or SECRET_KEY in the "

@@ -107,7 +107,7 @@ def bucket_of(days: pd.Series, start: pd.Timestamp, grain: str) -> pd.Series:
     if grain == "day":
         return days
     if grain == "week":
-        monday = days - pd.to_timedelta(days.dt.weekday, unit="D")
+        monday = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
         return monday.where(monday >= start, start)
     return pd.Series(start, index=days.index)
 
