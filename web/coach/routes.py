@@ -50,7 +50,8 @@ class Page:
                                progress=wizard.progress(self.session, self.open_steps, self.step),
                                state=state, gap=gap, focus=self.rep.focus, kinds=wizard.SESSION_TYPES,
                                reason=wizard.reason_parts, opening=(self.snapshot.diagnosis or {}).get("opening"),
-                               panel_charts=charts, chart_data={c.id: c.spec for c in charts if c.spec}, **kw)
+                               panel_charts=charts, chart_data={c.id: c.spec for c in charts if c.spec},
+                               draft_steps=wizard.DRAFT_STEPS, **kw)
 
     def go(self, step: str) -> Response:
         wizard.move(self.session, step)

@@ -21,7 +21,8 @@ def query():
     months = stored_months(dataset)
     teams = sorted(db.session.execute(visible_reps(current_user, dataset).with_only_columns(RepSnapshot.team)
                                       .distinct()).scalars()) if dataset else []
-    form = ReportQuery(months, teams, formdata=request.args or None)
+    form = ReportQuery(months, teams, formdata=request.args or None,
+                      data={"by": "team", "grain": "day", "month": months[0] if months else None, "team": ""})
     if dataset is None:
         return form, None, None, ""
     if request.args and not form.validate():

@@ -246,15 +246,29 @@
       var spec = specs[id];
       var draw = spec && DRAW[spec.type];
       if (!canvas || !draw) { return; }
-      try {
-        var config = draw(spec);
-        config.plugins = [markDrawn];
-        new window.Chart(canvas, config);
-      } catch (err) {
-        canvas.setAttribute("data-error", String(err && err.message || err));
-        if (window.console) { window.console.error("chart " + id + ":", err); }
+      /* a chart in a closed panel (the conversation's side panel) is drawn when it opens */
+      var closed = canvas.closest("details.chart-panel:not([open])");
+      if (closed) {
+        closed.addEventListener("toggle", function once() {
+          if (!closed.open) { return; }
+          closed.removeEventListener("toggle", once);
+          drawOne(canvas, spec, draw, id);
+        });
+        return;
       }
+      drawOne(canvas, spec, draw, id);
     });
+  }
+
+  function drawOne(canvas, spec, draw, id) {
+    try {
+      var config = draw(spec);
+      config.plugins = [markDrawn];
+      new window.Chart(canvas, config);
+    } catch (err) {
+      canvas.setAttribute("data-error", String(err && err.message || err));
+      if (window.console) { window.console.error("chart " + id + ":", err); }
+    }
   }
 
   if (document.readyState === "loading") {
