@@ -84,17 +84,19 @@ def group_rows(user: User, dataset: Dataset | None, by: str = "team", division: 
         rows[key] = GroupRow(key=key, division=div, reps=reps, with_focus=focus, progress=progress)
     if not rows:
         return []
-    members = base.with_only_columns(RepSnapshot.rep_id)
     for key, manager in db.session.execute(base.with_only_columns(snap_key, RepSnapshot.manager).distinct()
                                            .order_by(snap_key, RepSnapshot.manager)).all():
         if manager:
             rows[key].managers.append(manager)
 
     def grouped(model, *conds, value=None):
+        """Per group, within the scope (and division): the groups of the snapshots only."""
         key = getattr(model, col)
-        q = scoped(model, user).where(model.rep_id.in_(members), *conds).with_only_columns(
+        q = scoped(model, user).where(*conds).with_only_columns(
             key, value if value is not None else func.count()).group_by(key)
-        return dict(db.session.execute(q).all())
+        if division:
+            q = q.where(model.division == division)
+        return {k: v for k, v in db.session.execute(q).all() if k in rows}
 
     period = dataset.period
     month_talks = (CoachingSession.month == period, CoachingSession.kind == SessionType.development.value)
