@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 
 import pytest
 
-from browser_support import shot, sign_in
-from helpers import seed_web_instance, web_config
+from browser_support import browser_tab, serving, shot, sign_in
+from helpers import seed_web_instance
 from web.coach.wizard import to_input
 from web.extensions import db
 from web.models import CoachingPlan, Dataset, RepSnapshot, User
@@ -22,30 +21,16 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """An instance of its own (this test changes the current dataset), served in a thread."""
-    from werkzeug.serving import make_server
-
-    from web import create_app
     instance = seed_web_instance(tmp_path_factory.mktemp("rhythm-e2e"))
     shutil.copytree(instance / "org", instance / "imports" / "crm-export")
-    app = create_app(web_config(instance))
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{srv.server_port}", "app": app}
-    srv.shutdown()
+    with serving(instance) as live:
+        yield live
 
 
 @pytest.fixture
 def tab(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    pg.base_url = server["url"]
-    pg.js_errors = errors
-    yield pg
-    context.close()
+    with browser_tab(browser, server["url"]) as pg:
+        yield pg
 
 
 def sign_out(tab):
