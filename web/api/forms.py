@@ -30,8 +30,11 @@ class DivisionQuery(Form):
     division = StringField(validators=[Optional(), Length(max=200)])
 
 
+CALENDAR_MONTH = r"^(19[7-9]\d|20\d\d|2100)-(0[1-9]|1[0-2])$"     # a month of 1970-2100, as the data's dates
+
+
 class MonthQuery(Form):
-    month = StringField(validators=[Optional(), Regexp(MONTH, message="a month as YYYY-MM")])
+    month = StringField(validators=[Optional(), Regexp(CALENDAR_MONTH, message="a month of 1970-2100 as YYYY-MM")])
 
 
 class ReportQuery(Form):

@@ -289,7 +289,8 @@ PATHS = {
                                 operation_id="rhythm_rollup_team"),
     "/effectiveness": get("Coaching effectiveness per team and manager for a month.", "The figures with their "
                           "RAG against the targets of thresholds.yaml.", "Effectiveness", (400, 403),
-                          [query("month", MONTH_OR_EMPTY, "The calendar month (YYYY-MM; default: this month).")],
+                          [query("month", {"type": "string", "pattern": r"^((19[7-9]\d|20\d\d|2100)-(0[1-9]|1[0-2]))?$"},
+                                 "The calendar month (YYYY-MM, 1970-2100; default: this month).")],
                           operation_id="rhythm_effectiveness"),
     "/report": get("The progress report of your scope.", "The report.", "Report", (400, 403, 404), [
         query("by", {"type": "string", "enum": ["", "division", "team", "rep"]}, "Group by (default team)."),

@@ -10,5 +10,5 @@ class MonthQuery(FlaskForm):
     class Meta:
         csrf = False
 
-    month = StringField("Month", validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                                message="A month as YYYY-MM, e.g. 2026-10.")])
+    month = StringField("Month", validators=[Optional(), Regexp(
+        r"^(19[7-9]\d|20\d\d|2100)-(0[1-9]|1[0-2])$", message="A month of 1970-2100 as YYYY-MM, e.g. 2026-10.")])
