@@ -100,13 +100,13 @@ def instance_secret(instance_path: str | None) -> str:
     development or demo instance restarted signs nobody out and loses no posted form."""
     if instance_path is None:
         return secrets.token_hex(32)
+    make_instance_folder(instance_path)          # one that cannot be made is said as such
     path = Path(instance_path) / SECRET_FILE
     try:
         if path.is_file():
             key = path.read_text(encoding="ascii").strip()
             if len(key) >= 32:
                 return key
-        Path(instance_path).mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
