@@ -565,6 +565,11 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
         instance_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         refuse(ProblemsError([write_problem(instance_dir, exc)]))
+    from .config import keep_secret
+    try:
+        keep_secret(instance_dir)        # restarted (fairway run on it), nobody is signed out
+    except OSError as exc:
+        refuse(ProblemsError([write_problem(instance_dir, exc)]))
     os.environ["FAIRWAY_INSTANCE"] = str(instance_dir)
     os.environ["FAIRWAY_ENV"] = "demo"
     os.environ.pop("FAIRWAY_DATABASE_URL", None)

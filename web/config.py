@@ -3,8 +3,8 @@
 FAIRWAY_ENV says what kind of instance this is:
 - production (default): SECRET_KEY must be set (instance config.py or FAIRWAY_SECRET_KEY);
   the session cookie is Secure (HTTPS only);
-- development, demo: when no SECRET_KEY is set, one is made once and kept in the instance
-  folder (`secret_key`), so that a restart signs nobody out;
+- development, demo: when no SECRET_KEY is set, the key kept in the instance folder
+  (`secret_key`, written once by `fairway demo`), else a random one for the process;
 - testing: the test suite's factory sets everything.
 """
 from __future__ import annotations
@@ -96,25 +96,21 @@ def from_environment() -> dict:
 
 
 def instance_secret(instance_path: str | None) -> str:
-    """The instance's own key, written into its folder once (readable by its owner only): a
-    development or demo instance restarted signs nobody out and loses no posted form."""
-    if instance_path is None:
-        return secrets.token_hex(32)
-    make_instance_folder(instance_path)          # one that cannot be made is said as such
-    path = Path(instance_path) / SECRET_FILE
+    """The key a development or demo instance keeps in its folder (`fairway demo` writes it
+    once), so that a restart signs nobody out and loses no posted form; else one for the process."""
+    path = Path(instance_path) / SECRET_FILE if instance_path else None
     try:
-        if path.is_file():
-            key = path.read_text(encoding="ascii").strip()
-            if len(key) >= 32:
-                return key
-        key = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(key + "\n")
-        return key
+        key = path.read_text(encoding="ascii").strip() if path is not None and path.is_file() else ""
     except OSError as exc:
-        raise ConfigError(f"the instance's secret key {path} cannot be kept ({exc.strerror or exc}): set "
-                          "FAIRWAY_SECRET_KEY, or FAIRWAY_INSTANCE to a folder fairway may write") from exc
+        raise ConfigError(f"the instance's key {path} cannot be read ({exc.strerror or exc})") from exc
+    return key if len(key) >= 32 else secrets.token_hex(32)
+
+
+def keep_secret(instance_path: Path) -> None:
+    """Write a new instance's own key into its folder, readable by its owner only (the demo)."""
+    fd = os.open(Path(instance_path) / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
 
 
 def finalise(config: dict, instance_path: str | None = None) -> None:

@@ -276,10 +276,17 @@ def test_the_progress_report_page_and_api_show_only_the_scope(app):
 
 def test_a_demo_instance_keeps_its_secret_key_across_restarts(tmp_path, monkeypatch):
     from web import create_app
-    monkeypatch.setenv("FAIRWAY_INSTANCE", str(tmp_path / "inst"))
+    from web.config import keep_secret
+    instance = tmp_path / "inst"
+    instance.mkdir()
+    keep_secret(instance)                              # as `fairway demo` does in its new instance
+    monkeypatch.setenv("FAIRWAY_INSTANCE", str(instance))
     monkeypatch.setenv("FAIRWAY_ENV", "demo")
     monkeypatch.delenv("FAIRWAY_SECRET_KEY", raising=False)
     first = create_app().config["SECRET_KEY"]
-    again = create_app().config["SECRET_KEY"]
+    again = create_app().config["SECRET_KEY"]          # a restart
     assert first == again and len(first) >= 32
-    assert (os.stat(tmp_path / "inst" / "secret_key").st_mode & 0o777) == 0o600
+    assert (os.stat(instance / "secret_key").st_mode & 0o777) == 0o600
+    monkeypatch.setenv("FAIRWAY_INSTANCE", str(tmp_path / "other"))
+    assert create_app().config["SECRET_KEY"] != first  # an instance without one: a key of its own
+    assert not (tmp_path / "other" / "secret_key").exists()
