@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
-from helpers import PASSWORDS
+from helpers import PASSWORDS, web_config
 
 ARTIFACTS = Path(os.environ.get("FAIRWAY_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")) / "e2e"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -34,3 +36,39 @@ def sign_in(page, role: str = "manager") -> None:
     page.fill("input[name=password]", PASSWORDS[role])
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+@contextmanager
+def serving(instance):
+    """The app on an instance folder, served by werkzeug in a thread with a job consumer: {"url", "app", "instance"}."""
+    from werkzeug.serving import make_server
+
+    from web import create_app
+    (instance / "imports").mkdir(exist_ok=True)
+    app = create_app(web_config(instance))
+    from web.jobs import start_consumer
+    consumer = start_consumer(app)                 # imports run in the job queue, as served
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "instance": instance}
+    finally:
+        server.shutdown()
+        consumer.stop()
+
+
+@contextmanager
+def browser_tab(browser, url: str):
+    """A fresh browser context and page on `url`, collecting JavaScript errors (page.js_errors)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    pg.base_url = url
+    pg.js_errors = errors
+    try:
+        yield pg
+    finally:
+        context.close()

@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(cfg.from_environment())
     else:
         app.config.update(test_config)
-    cfg.finalise(app.config)
+    cfg.finalise(app.config, app.instance_path)
     cfg.make_instance_folder(app.instance_path)
 
     app.extensions["fairway.catalog"] = load_catalog(app.config["FAIRWAY_CATALOG"])
@@ -50,6 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .catalog.routes import bp as catalog_bp
     from .coach.routes import bp as coach_bp
+    from .effectiveness.routes import bp as effectiveness_bp
+    from .reports.routes import bp as reports_bp
+    from .rollup.routes import bp as rollup_bp
     from .reps.routes import bp as reps_bp
     from .team.routes import bp as team_bp
 
@@ -62,6 +65,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import jobs
     jobs.init_app(app)
     trust_proxies(app)
+    for bp in (rollup_bp, effectiveness_bp, reports_bp):        # the monthly rhythm
+        app.register_blueprint(bp)
 
     @app.get("/healthz")
     def healthz():

@@ -20,6 +20,8 @@ from engine.catalog import Catalog, load_catalog
 from engine.errors import FairwayError, Problem, ProblemsError
 from engine.progress import terminal_progress
 
+from flask.cli import AppGroup
+
 from .cligroup import FairwayGroup, load_app, require_tables
 
 
@@ -245,10 +247,13 @@ def catalog_test_cmd(directory: Path | None):
 @click.option("--planted", default=0.3, show_default=True, type=click.FloatRange(0, 0.4),
               help="Share of reps given one planted deficiency.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--history", "history", default=3, show_default=True, type=click.IntRange(0, 12),
+              help="Past months of one-on-ones, plans and assignments to write (coaching_history.json).")
 @catalog_option
 def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None, planted: float,
-                  fmt: str, catalog_dir: Path | None):
-    """Generate a realistic demo org into OUT, with a ground-truth file of planted gaps."""
+                  fmt: str, history: int, catalog_dir: Path | None):
+    """Generate a realistic demo org into OUT, with a ground-truth file of planted gaps and a
+    coaching history (the past months' one-on-ones, plans and assignments)."""
     from engine.demo.org import generate_org, write_org
     catalog = get_catalog(catalog_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -258,10 +263,19 @@ def demo_data_cmd(out: Path, reps: int, months: int, seed: int, end: str | None,
                            planted_share=planted)
     except ValueError as err:
         usage(str(err))
-    rows = publish(out, lambda tmp: write_org(org, tmp, fmt=fmt))
+
+    def write(tmp: Path) -> dict:
+        rows = write_org(org, tmp, fmt=fmt)
+        if history:
+            from engine.dataset import load_dataset
+            from engine.demo.history import HISTORY_FILE, write_history
+            ds = load_dataset(tmp, catalog.pipeline)
+            rows[HISTORY_FILE] = write_history(ds, catalog, tmp, org.end, history, months, seed)
+        return rows
+    rows = publish(out, write)
     click.echo(f"{out}: demo org of {reps} reps, {months} months to {org.end} (seed {seed})")
     for name, count in rows.items():
-        click.echo(f"  {name}: {count:,} rows")
+        click.echo(f"  {name}: {count:,} {'conversations' if name.endswith('.json') else 'rows'}")
 
 
 def publish(out: Path, write):
@@ -375,6 +389,155 @@ def refuse_import(err: ProblemsError, as_json: bool) -> None:
     refuse(err)
 
 
+# --------------------------------------------------------------------------- progress reports
+
+class ReportGroup(AppGroup):
+    """`fairway report DATASET ...` makes a report; `fairway report send ...` e-mails it."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["make", *args]
+        return super().parse_args(ctx, args)
+
+
+def report_options(f):
+    for opt in reversed([
+            click.option("--by", type=click.Choice(["division", "team", "rep"]), default="team", show_default=True,
+                         help="Group by division, team or rep."),
+            click.option("--grain", type=click.Choice(["day", "week", "month"]), default="day", show_default=True,
+                         help="Buckets: days, weeks (Monday to Sunday, cut at the month's edges) or the month."),
+            click.option("--period", metavar="YYYY-MM", help="The month (default: the month of the data's last "
+                                                             "day of work, the month in progress).")]):
+        f = opt(f)
+    return f
+
+
+@cli.group("report", cls=ReportGroup)
+def report_group():
+    """Progress reports: the full funnel by division, team or rep, by day, week or month.
+
+    fairway report DATASET [--by team] [--grain day] [--period YYYY-MM] [--format csv|html|json]
+
+    fairway report send [DATASET] [--to ADDRESS ...]: by e-mail (see `fairway report send --help`).
+    """
+
+
+def make_report(dataset: Path, by: str, grain: str, period: str | None, catalog: Catalog):
+    from engine.reports import build_report, month_facts
+    ds = load_or_refuse(dataset, catalog)
+    try:
+        return build_report(month_facts(ds, period), by, grain)
+    except FairwayError as err:
+        usage(str(err))
+
+
+def report_titles(catalog: Catalog, report) -> dict[str, str]:
+    titles = {}
+    for m in report.metrics:
+        try:
+            titles[m] = catalog.registry.get(m).title
+        except KeyError:
+            titles[m] = m
+    return titles
+
+
+@report_group.command("make", with_appcontext=False, hidden=True)
+@dataset_arg
+@report_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "html", "json"]), default="csv", show_default=True,
+              help="csv: long form level,key,name,start,metric,value; json; html: a document to open or mail.")
+@catalog_option
+def report_make_cmd(dataset: Path, by: str, grain: str, period: str | None, fmt: str, catalog_dir: Path | None):
+    """The progress report of DATASET on stdout."""
+    catalog = get_catalog(catalog_dir)
+    report = make_report(dataset, by, grain, period, catalog)
+    if fmt == "csv":
+        click.echo(report.to_csv(), nl=False)
+    elif fmt == "json":
+        from engine.diagnosis.documents import dumps
+        click.echo(dumps(report.to_dict()))
+    else:
+        from engine.reports.render import render_html
+        click.echo(render_html(report, report_titles(catalog, report)))
+
+
+@report_group.command("send")
+@click.argument("dataset", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@report_options
+@click.option("--to", "to", multiple=True, metavar="ADDRESS",
+              help="Send the whole report to this address (repeat for several). Without it, every active "
+                   "manager, director and admin with an e-mail gets the report of their own scope.")
+def report_send_cmd(dataset: Path | None, by: str, grain: str, period: str | None, to: tuple[str, ...]):
+    """E-mail the progress report through the instance's SMTP server (FAIRWAY_SMTP_*).
+
+    Without DATASET: the instance's current import. Run it daily, e.g. from cron:
+    `30 6 * * * FAIRWAY_INSTANCE=/srv/fairway /srv/fairway/.venv/bin/fairway report send`
+    """
+    from flask import current_app
+
+    from .reports.mail import MailConfigError, Smtp, message, send
+    try:
+        smtp = Smtp.from_config(current_app.config)
+    except MailConfigError as err:
+        refuse(ProblemsError([Problem(file="FAIRWAY_SMTP", message=str(err))]))
+    bad = [a for a in to if "@" not in a or any(c.isspace() for c in a)]
+    if bad:
+        usage(f"--to {bad[0]!r} is not an e-mail address")
+    catalog = current_app.extensions["fairway.catalog"]
+    heading = "fairway progress report · {month} · by {by}, by {grain}"
+    messages = []
+    if dataset is not None:
+        if not to:
+            usage("with a DATASET, give --to ADDRESS (the instance's users get the current import's report)")
+        report = make_report(dataset, by, grain, period, catalog)
+        titles = report_titles(catalog, report)
+        head = heading.format(month=report.month, by=by, grain=grain)
+        messages = [message(report, titles, smtp.sender, a, head) for a in to]
+    else:
+        messages = instance_messages(smtp, catalog, heading, by, grain, period, to)
+    try:
+        sent = send(smtp, messages)
+    except (OSError, Exception) as exc:           # smtplib's errors, refused connections, TLS
+        refuse(ProblemsError([Problem(file="FAIRWAY_SMTP", message=f"sending failed: {exc}",
+                                      expected=f"an SMTP server at {smtp.host}:{smtp.port}")]))
+    click.echo(f"sent {sent} progress report{'s' if sent != 1 else ''} ({by}, {grain}) through {smtp.host}:{smtp.port}")
+
+
+def instance_messages(smtp, catalog: Catalog, heading: str, by: str, grain: str, period: str | None, to) -> list:
+    """The current import's report: the whole of it to `to`, else each user's scope to each user."""
+    from .extensions import db
+    from .models import REP_DATA_ROLES, Role, User
+    from .reports.mail import message
+    from .reports.service import scoped_report, stored_months
+    from .security import current_dataset
+    require_tables(User.__tablename__)
+    ds = current_dataset()
+    if ds is None:
+        refuse(ProblemsError([Problem(file="the instance", message="no current import to report on",
+                                      expected="an import (the admin's Data page, or a DATASET argument)")]))
+    months = stored_months(ds)
+    month = period or months[0]
+    if month not in months:
+        usage(f"--period {month}: the current import holds {', '.join(months)}")
+    everyone = User(role=Role.admin.value, teams=[], divisions=[], username="report", name="report")
+    if to:
+        report = scoped_report(everyone, ds, by, grain, month)
+        head = heading.format(month=report.month, by=by, grain=grain)
+        return [message(report, report_titles(catalog, report), smtp.sender, a, head) for a in to]
+    users = db.session.execute(db.select(User).where(User.active.is_(True), User.email.is_not(None),
+                                                     User.role.in_([r.value for r in REP_DATA_ROLES]))
+                               .order_by(User.username)).scalars().all()
+    out = []
+    for u in users:
+        if not u.email:
+            continue
+        report = scoped_report(u, ds, by, grain, month)
+        if len(report.groups):
+            head = heading.format(month=report.month, by=by, grain=grain)
+            out.append(message(report, report_titles(catalog, report), smtp.sender, u.email, head))
+    return out
+
+
 # --------------------------------------------------------------------------- the app
 
 @cli.command("demo", with_appcontext=False)
@@ -402,6 +565,11 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
         instance_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         refuse(ProblemsError([write_problem(instance_dir, exc)]))
+    from .config import keep_secret
+    try:
+        keep_secret(instance_dir)        # restarted (fairway run on it), nobody is signed out
+    except OSError as exc:
+        refuse(ProblemsError([write_problem(instance_dir, exc)]))
     os.environ["FAIRWAY_INSTANCE"] = str(instance_dir)
     os.environ["FAIRWAY_ENV"] = "demo"
     os.environ["FAIRWAY_JOB_CONSUMER"] = "none"      # the worker beside the server runs the imports
@@ -414,9 +582,11 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
         raise
     click.echo(f"Preparing the demo instance in {instance_dir} ...")
     init_db(app)
-    users = seed_demo(app, instance_dir / "demo-org", reps=reps)
+    users = seed_demo(app, instance_dir / "demo-org", reps=reps, history=3)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     click.echo(f"\nfairway demo: {url}\nSign in as (user / password / sees):")
+    click.echo("  (the instance keeps its key in its folder: serve it again with "
+               f"FAIRWAY_INSTANCE={instance_dir} FAIRWAY_ENV=demo fairway run)")
     for u in users:
         click.echo(f"  {u.username:<11} {u.password:<14} {u.scope}")
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -3,7 +3,8 @@
 FAIRWAY_ENV says what kind of instance this is:
 - production (default): SECRET_KEY must be set (instance config.py or FAIRWAY_SECRET_KEY);
   the session cookie is Secure (HTTPS only);
-- development, demo: a random SECRET_KEY is made for the process when none is set;
+- development, demo: when no SECRET_KEY is set, the key kept in the instance folder
+  (`secret_key`, written once by `fairway demo`), else a random one for the process;
 - testing: the test suite's factory sets everything.
 """
 from __future__ import annotations
@@ -19,6 +20,10 @@ SIZE_LIMITS = ("FAIRWAY_MAX_UPLOAD_FILE_BYTES", "FAIRWAY_MAX_UPLOAD_TOTAL_BYTES"
 JOB_SETTINGS = ("FAIRWAY_REDIS_URL", "FAIRWAY_JOBS_DB", "FAIRWAY_JOB_CONSUMER", "FAIRWAY_JOB_HEARTBEAT",
                 "FAIRWAY_PROXY_COUNT")
 CONSUMERS = ("thread", "none")
+# the SMTP server progress reports are sent through (web/reports/mail.py)
+SMTP = ("FAIRWAY_SMTP_HOST", "FAIRWAY_SMTP_PORT", "FAIRWAY_SMTP_USER", "FAIRWAY_SMTP_PASSWORD", "FAIRWAY_SMTP_FROM",
+        "FAIRWAY_SMTP_SECURITY")
+SECRET_FILE = "secret_key"          # a development or demo instance's own key, made once
 
 
 class ConfigError(RuntimeError):
@@ -96,19 +101,39 @@ def from_environment() -> dict:
         out["SECRET_KEY"] = env["FAIRWAY_SECRET_KEY"]
     if env.get("FAIRWAY_DATABASE_URL"):
         out["SQLALCHEMY_DATABASE_URI"] = env["FAIRWAY_DATABASE_URL"]
-    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS, *JOB_SETTINGS):
+    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS, *JOB_SETTINGS, *SMTP):
         if env.get(key):
             out[key] = env[key]
     return out
 
 
-def finalise(config: dict) -> None:
+def instance_secret(instance_path: str | None) -> str:
+    """The key a development or demo instance keeps in its folder (`fairway demo` writes it
+    once), so that a restart signs nobody out and loses no posted form; else one for the process."""
+    path = Path(instance_path) / SECRET_FILE if instance_path else None
+    try:
+        key = path.read_text(encoding="ascii").strip() if path is not None and path.is_file() else ""
+    except OSError as exc:
+        raise ConfigError(f"the instance's key {path} cannot be read ({exc.strerror or exc})") from exc
+    return key if len(key) >= 32 else secrets.token_hex(32)
+
+
+def keep_secret(instance_path: Path) -> None:
+    """Write a new instance's own key into its folder, readable by its owner only (the demo)."""
+    fd = os.open(Path(instance_path) / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+
+
+def finalise(config: dict, instance_path: str | None = None) -> None:
     """Check the configuration and fill what the kind of instance allows to be filled."""
     kind = config.get("FAIRWAY_ENV")
     if kind not in ENVS:
         raise ConfigError(f"FAIRWAY_ENV={kind!r}: expected one of {', '.join(ENVS)}")
     if not config.get("SECRET_KEY"):
-        if kind in ("development", "demo", "testing"):
+        if kind in ("development", "demo"):
+            config["SECRET_KEY"] = instance_secret(instance_path)
+        elif kind == "testing":
             config["SECRET_KEY"] = secrets.token_hex(32)
         else:
             raise ConfigError("SECRET_KEY is not set: set FAIRWAY_SECRET_KEY or SECRET_KEY in the "

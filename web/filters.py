@@ -44,9 +44,25 @@ def nice_date(value) -> str:
     return value.strftime("%d %b %Y")
 
 
-def rag_badge(rag: str | None) -> Markup:
-    label = {"green": "on track", "yellow": "behind", "red": "well behind"}.get(rag or "", "no goal")
-    return Markup('<span class="rag rag-{}">{}</span>').format(escape(rag or "none"), label)
+# Two different signals, worded apart wherever both appear: a goal the manager (or ops) set
+# in goals.csv, and what the success plan computes the month's target needs at the rep's ratios.
+RAG_WORDS = {
+    "goal": ({"green": "on track to goal", "yellow": "behind goal", "red": "well behind goal"}, "no goal",
+             "against the goal set"),
+    "plan": ({"green": "enough for the plan", "yellow": "short of the plan", "red": "far short of the plan"}, "",
+             "against what the success plan computes"),
+    "coaching": ({"green": "on target", "yellow": "below target", "red": "well below target"}, "no target",
+                 "against the coaching target"),
+}
+
+
+def rag_badge(rag: str | None, kind: str = "goal") -> Markup:
+    words, none, title = RAG_WORDS[kind]
+    label = words.get(rag or "", none)
+    if not label:
+        return Markup("")
+    return Markup('<span class="rag rag-{} rag-kind-{}" title="{}">{}</span>').format(
+        escape(rag or "none"), kind, title, label)
 
 
 def register(app: Flask) -> None:

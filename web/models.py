@@ -7,7 +7,7 @@ from enum import Enum
 
 from flask_login import UserMixin
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -134,9 +134,16 @@ class SessionType(str, Enum):
 
 
 class CoachingSession(RepScoped, db.Model):
-    """A coaching conversation with a rep; the diagnostic one saves its state as it goes."""
+    """A coaching conversation with a rep; the diagnostic one saves its state as it goes.
+
+    One per rep, month and kind (a discarded one aside): the store refuses a second, so a
+    second start resumes the first, whoever started it.
+    """
 
     __tablename__ = "coaching_sessions"
+    __table_args__ = (Index("uq_coaching_sessions_rep_month_kind", "rep_id", "month", "kind", unique=True,
+                            sqlite_where=text("status != 'discarded'"),
+                            postgresql_where=text("status != 'discarded'")),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"))
@@ -150,6 +157,7 @@ class CoachingSession(RepScoped, db.Model):
     goals_note: Mapped[str] = mapped_column(Text, default="")
     dialogue: Mapped[dict] = mapped_column(JSON, default=dict)     # engine.dialogue.DialogueState
     actions: Mapped[dict] = mapped_column(JSON, default=dict)      # chosen assets and assignment, due dates
+    drafts: Mapped[dict] = mapped_column(JSON, default=dict)       # step -> {field: text} typed, not yet saved
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -184,10 +192,32 @@ class CoachingPlan(RepScoped, db.Model):
     outcome: Mapped[str] = mapped_column(Text, default="")
     outcome_value: Mapped[float | None] = mapped_column(Float)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # closed on data: the outcome is the KPI of an import after the plan's month; an achieved
+    # plan the data does not show reached is closed on the manager's word, with the reason
+    closed_on_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    override_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     session = relationship("CoachingSession", back_populates="plan")
     assignments = relationship("Assignment", back_populates="plan", cascade="all, delete-orphan")
+    measures = relationship("PlanMeasure", back_populates="plan", cascade="all, delete-orphan",
+                            order_by="PlanMeasure.period")
+
+
+class PlanMeasure(db.Model):
+    """A plan's KPI as one import measured it: one per plan and month of data."""
+
+    __tablename__ = "plan_measures"
+    __table_args__ = (UniqueConstraint("plan_id", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("coaching_plans.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"))
+    period: Mapped[str] = mapped_column(String(7))
+    value: Mapped[float | None] = mapped_column(Float)
+    measured_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    plan = relationship("CoachingPlan", back_populates="measures")
 
 
 class AssignmentKind(str, Enum):

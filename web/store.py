@@ -18,6 +18,7 @@ from engine.catalog.model import Catalog
 from engine.dataset import load_dataset
 from engine.errors import DatasetError, Problem
 from engine.diagnosis.snapshot import rep_documents
+from engine.reports import month_facts, report_window
 
 from .extensions import db
 from .models import Dataset, RepSnapshot, User
@@ -70,6 +71,7 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         for f in folder.iterdir():
             if f.is_file() and f.suffix in (".csv", ".parquet"):
                 shutil.copy2(f, staging / f.name)
+        save_report_facts(ds, analysis.table.period.label, staging)
         dataset = Dataset(name=name, source=source, folder=target.name, period=analysis.table.period.label,
                           as_of=analysis.table.period.as_of.date(), catalog_version=cat.version,
                           summary=ds.summary() | {"warnings": list(ds.warnings)}, aggregates=aggregates,
@@ -83,6 +85,9 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
             focus_skill=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["skill_gap"],
             goal_progress=activity_progress((d["metrics"] or {}).get("goals") or {}),
             metrics=d["metrics"], diagnosis=d["diagnosis"], charts=d["charts"], plan=d["plan"]) for d in docs)
+        db.session.flush()
+        from .rhythm.followup import measure_plans
+        measure_plans(dataset)                    # each open plan's KPI on the new data
         if make_current:
             db.session.execute(db.update(Dataset).where(Dataset.id != dataset.id).values(is_current=False))
             dataset.is_current = True
@@ -112,6 +117,18 @@ def dataset_aggregates(dataset: Dataset) -> dict:
             _AGGREGATES.pop(next(iter(_AGGREGATES)))
         _AGGREGATES[dataset.folder] = found
     return found
+
+
+REPORT_FACTS = "report"          # beside the dataset's copy: the month's events for progress reports
+
+
+def save_report_facts(ds, period: str, folder: Path) -> None:
+    """The events of the month in progress (and of the month reviewed, where it differs) for the
+    progress reports, kept with the import so that no page reads the dataset again."""
+    months = {report_window(ds, None)[0], period}
+    for month in sorted(months):
+        facts = month_facts(ds, month)
+        facts.save(folder / REPORT_FACTS / facts.month)
 
 
 def dataset_folder(dataset: Dataset) -> Path:

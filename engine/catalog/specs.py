@@ -136,6 +136,17 @@ class AtRisk(Spec):
     age_quantile: Number = Field(0.9, gt=0, lt=1)      # older than this share of won deals at close
 
 
+class CoachingTargets(Spec):
+    """Coaching effectiveness (seed 002): what ops expects of each manager per seller and month."""
+
+    conversations_per_rep: Number = Field(2, ge=0, le=31)     # coaching conversations per seller
+    learning_per_rep: Number = Field(1, ge=0, le=31)          # developmental (learning) assignments given
+    selling_per_rep: Number = Field(1, ge=0, le=31)           # selling assignments given
+    completion: Number = Field(0.8, ge=0, le=1)               # share of the assignments due that are done
+    # share of a target reached for green and for yellow (below: red)
+    rag: Rag = Rag(green=1.0, yellow=0.5)
+
+
 class Thresholds(Spec):
     significance: Number = Field(0.05, gt=0, lt=0.5)     # false-discovery rate (Benjamini-Hochberg)
     min_sample: MinSample = MinSample()
@@ -151,6 +162,7 @@ class Thresholds(Spec):
     at_risk: AtRisk = AtRisk()
     industry: dict[str, Number] = {}                    # metric id -> industry figure
     trend_months: int = Field(6, ge=3, le=36)
+    coaching: CoachingTargets = CoachingTargets()
 
 
 # --------------------------------------------------------------------------- gaps

@@ -77,6 +77,7 @@ def test_a_demo_instance_from_the_command(tmp_path, monkeypatch):
     for role in ("manager", "director", "enablement", "ops", "trainer", "admin"):
         assert f"  {role}" in r.output
     assert (tmp_path / "inst" / "fairway.sqlite").exists()
+    assert (tmp_path / "inst" / "secret_key").exists()       # kept: a restart signs nobody out
     assert CliRunner().invoke(cli, ["demo", "--instance", str(tmp_path / "inst"), "--no-serve"]).exit_code == 2
 
 

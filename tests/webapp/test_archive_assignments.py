@@ -40,6 +40,7 @@ class Org:
 
     def plan(self, rep: dict, skill: str = "qualification", month: str | None = None, status: str = "active",
              metric: str = "win_rate", baseline: float = 0.2, target: float = 0.3, closed_days_ago: int | None = None,
+             on_data: bool = True,
              assignments: tuple = (("learning", "bant-in-fifteen-minutes", "BANT in fifteen minutes", 3),
                                    ("selling", "requalify-largest-deals", "Re-qualify your three largest", 10))
              ) -> int:
@@ -55,6 +56,7 @@ class Org:
                                 target_value=target, follow_up_on=TODAY + timedelta(days=14), status=status)
             if closed_days_ago is not None:
                 plan.closed_at = datetime.now() - timedelta(days=closed_days_ago)
+                plan.closed_on_data = on_data and status != "abandoned"
             for kind, ref, title, due_in in assignments:
                 plan.assignments.append(Assignment(**common, kind=kind, ref_id=ref, title=f"{title} ({rep['name']})",
                                                    due_on=TODAY + timedelta(days=due_in), created_by=self.manager_id))
@@ -99,6 +101,7 @@ def test_archive_filters_by_rep_and_by_skill(app, client, org):
 
 
 def test_closing_a_plan_with_an_outcome(app, client, org):
+    """No import after the plan's month yet: achieved only on the manager's word, with the reason."""
     plan_id = org.plan(org.mine[0])
     page = client.get(f"/archive/plan/{plan_id}").get_data(as_text=True)
     assert "Close the plan" in page
@@ -106,15 +109,22 @@ def test_closing_a_plan_with_an_outcome(app, client, org):
     r = client.post(f"/archive/plan/{plan_id}/close", data={"csrf_token": token})
     assert r.status_code == 400 and "Say how the plan ended." in r.get_data(as_text=True)
     r = client.post(f"/archive/plan/{plan_id}/close", data={"csrf_token": token, "status": "achieved",
-                                                            "outcome": "Demos only after BANT", "outcome_value": "34"})
+                                                            "outcome": "Demos only after BANT"})
+    assert r.status_code == 400 and "The data does not show it achieved" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(CoachingPlan, plan_id).status == "active"          # refused: nothing changed
+    r = client.post(f"/archive/plan/{plan_id}/close", data={
+        "csrf_token": token, "status": "achieved", "outcome": "Demos only after BANT",
+        "override_reason": "The big deals closed on the 2nd, after the export"})
     assert r.status_code == 302
     with app.app_context():
         plan = db.session.get(CoachingPlan, plan_id)
         assert plan.status == "achieved" and plan.outcome == "Demos only after BANT"
-        assert plan.outcome_value == pytest.approx(0.34)          # typed in percent, stored as a share
-        assert plan.closed_at is not None
+        assert not plan.closed_on_data and plan.override_reason.startswith("The big deals")
+        assert plan.outcome_value is None and plan.closed_at is not None
     page = client.get(f"/archive/plan/{plan_id}").get_data(as_text=True)
     assert "Close the plan" not in page and "Demos only after BANT" in page
+    assert "on the manager's word" in page and "The big deals closed on the 2nd" in page
     r = client.post(f"/archive/plan/{plan_id}/close", data={"csrf_token": token, "status": "abandoned"},
                     follow_redirects=True)
     assert "already closed" in r.get_data(as_text=True)
@@ -145,18 +155,22 @@ def test_the_archive_per_skill_shows_what_worked_and_who_overcame_it_lately(app,
     org.plan(third, status="not_achieved", closed_days_ago=2, month="2026-09",
              assignments=(("selling", "custom", "Shadow a senior rep", 5),))
     org.plan(third, skill="pain_discovery")
+    fourth = org.mine[3]              # achieved on the manager's word: not evidence of what works
+    org.plan(fourth, status="achieved", closed_days_ago=1, month="2026-09", on_data=False,
+             assignments=(("selling", "custom", "Cold-call blitz", 5),))
     html = client.get("/archive/skill/qualification").get_data(as_text=True)
     assert "Qualification" in html
-    assert re.search(r'stat-n">3<', html) and "2</span><span class=\"stat-t\">achieved of 3 closed" in html
-    assert "67%" in html
+    assert re.search(r'stat-n">4<', html) and "achieved on data of 3 closed on data" in html
+    assert "67%" in html and "n = 3 plans closed on data" in html
     recent = html[html.index("Who overcame it most recently"):]
     assert recent.index(second["name"]) < recent.index(first["name"])
-    assert third["name"] not in recent
-    worked = html[html.index("What the plans asked for"):]
+    assert third["name"] not in recent and fourth["name"] not in recent
+    worked = html[html.index("What works"):]
     assert "BANT in fifteen minutes" in worked and "Shadow a senior rep" in worked
+    assert "Cold-call blitz" not in worked
     assert client.get("/archive/skill/no_such_skill").status_code == 404
     # the skills overview links each skill with its counts
-    assert "2 of 3 achieved" in client.get("/archive/").get_data(as_text=True)
+    assert "2 of 3 closed on data achieved" in client.get("/archive/").get_data(as_text=True)
 
 
 def test_the_archive_stays_in_scope(app, client, org):

@@ -240,11 +240,13 @@ def test_a_manager_walks_the_conversation_to_a_plan(app, client, talk):
     assert f"/archive/plan/{plan_id}" in archive
     assignments = client.get("/assignments/").get_data(as_text=True)
     assert all(t.replace("'", "&#39;").replace('"', "&#34;") in assignments for t in titles)
-    # the conversation is finished: its steps lead to the summary, and a new start begins afresh
+    # the conversation is finished: its steps lead to the summary, and starting again opens the
+    # month's conversation (one per rep, month and kind), never a second one
     assert client.get(talk.url("plan")).headers["Location"].endswith("/done")
     first = talk.session_id
-    talk.start(rep.rep_id)
-    assert talk.session_id != first
+    r = talk.start(rep.rep_id)
+    assert talk.session_id == first
+    assert client.get(r.headers["Location"]).headers["Location"].endswith(f"/coach/{first}/done")
 
 
 def test_resume_exactly_where_the_manager_stopped(app, client, talk):

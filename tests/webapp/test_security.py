@@ -48,6 +48,9 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "coach.actions": REP_DATA, "coach.plan": REP_DATA, "coach.done": REP_DATA, "coach.discard": REP_DATA,
     "archive.index": REP_DATA, "archive.plan": REP_DATA, "archive.close": REP_DATA, "archive.skill": REP_DATA,
     "assignments.index": REP_DATA, "assignments.complete": REP_DATA,
+    # the monthly rhythm: the conversation's drafts, the roll-up, coaching effectiveness, progress reports
+    "coach.draft": REP_DATA, "coach.finish": REP_DATA, "rollup.index": REP_DATA, "rollup.team": REP_DATA,
+    "effectiveness.index": REP_DATA, "reports.index": REP_DATA, "reports.csv": REP_DATA,
     # the catalog: everyone reads it; coverage and insights for its owners
     "catalog.index": EVERYONE, "catalog.behaviour_gaps": EVERYONE, "catalog.behaviour_gap": EVERYONE,
     "catalog.performance_gaps": EVERYONE, "catalog.root_causes": EVERYONE, "catalog.thresholds": EVERYONE,
@@ -62,13 +65,15 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "api.csrf_token": EVERYONE, "api.openapi": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
     "api.rep_diagnosis": REP_DATA, "api.plans": REP_DATA, "api.plan": REP_DATA, "api.assignments": REP_DATA,
     "api.complete_assignment": REP_DATA, "api.catalog_coverage": CATALOG, "api.current_dataset_summary": EVERYONE,
+    "api.cadence": REP_DATA, "api.rollup": REP_DATA, "api.rollup_team": REP_DATA, "api.effectiveness": REP_DATA,
+    "api.progress_report": REP_DATA,
 }
 SIGNS_OUT = {"auth.logout"}                         # allowed, and answers with the sign-in page
 
 # Parameters naming something in someone's scope: filled with a rep (or its session, plan,
 # assignment) of the manager's team, of another team of the director's division, of
 # another division, and an id that does not exist.
-SCOPED = ("rep_id", "session_id", "plan_id", "assignment_id")
+SCOPED = ("rep_id", "session_id", "plan_id", "assignment_id", "team")
 SEES = {"manager": {"mine"}, "director": {"mine", "division"}, "admin": {"mine", "division", "foreign"}}
 OK_GET = {200}
 OK_POST = {200, 201, 204, 400, 409, 422}          # allowed through; the input itself may be refused
@@ -127,6 +132,7 @@ FIXED = {
     "dataset_id": lambda w: [("real", w.dataset_id), ("missing", 987654)],
     "user_id": lambda w: [("real", w.user_id), ("missing", 987654)],
     "job_id": lambda w: [("real", w.job_id), ("missing", 987654)],
+    "step": lambda w: [("real", "reflection"), ("missing", "no-such-step")],
 }
 
 
@@ -145,6 +151,10 @@ def make_objects(app, reps: dict[str, RepSnapshot]) -> dict[str, dict[str, int]]
         admin = db.session.execute(db.select(User).where(User.username == "admin")).scalar_one()
         ds = db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one()
         for label, rep in reps.items():
+            # one conversation per rep, month and kind: an earlier call's is set aside first
+            db.session.execute(db.update(CoachingSession).where(CoachingSession.rep_id == rep.rep_id,
+                                                                CoachingSession.month == ds.period)
+                               .values(status="discarded"))
             s = CoachingSession(rep_id=rep.rep_id, rep_name=rep.name, team=rep.team, division=rep.division,
                                 manager_id=admin.id, dataset_id=ds.id, held_on=date.today(), month=ds.period,
                                 step="reflection", status="in_progress", reflection={}, dialogue={}, actions={})
@@ -162,7 +172,7 @@ def make_objects(app, reps: dict[str, RepSnapshot]) -> dict[str, dict[str, int]]
                            due_on=date.today() + timedelta(days=7), created_by=admin.id)
             db.session.add(a)
             db.session.commit()
-            out[label] = {"session_id": s.id, "plan_id": p.id, "assignment_id": a.id}
+            out[label] = {"session_id": s.id, "plan_id": p.id, "assignment_id": a.id, "team": rep.team}
     return out
 
 

@@ -91,6 +91,8 @@ def plan_doc(p: CoachingPlan, full: bool = False) -> dict:
         doc |= {"session_id": p.session_id, "why": p.why, "how": p.how,
                 "second_follow_up_on": _iso(p.second_follow_up_on), "outcome": p.outcome,
                 "outcome_value": p.outcome_value, "closed_at": _iso(p.closed_at), "created_at": _iso(p.created_at),
+                "closed_on_data": bool(p.closed_on_data), "override_reason": p.override_reason or "",
+                "measures": [{"period": m.period, "value": m.value} for m in p.measures],
                 "assignments": [assignment_doc(a) for a in p.assignments]}
     return doc
 

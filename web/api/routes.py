@@ -19,7 +19,8 @@ from ..security import (assignment_or_404, current_dataset, plan_or_404, rep_dat
                         roles_required, scoped, visible_reps)
 from .documents import (SUMMARY_COLUMNS, assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
                         metrics_entry, page_links, plan_doc, rep_detail, rep_summary)
-from .forms import MAX_PER_PAGE, AssignmentQuery, PageQuery, PlanQuery, RepQuery
+from .forms import (MAX_PER_PAGE, AssignmentQuery, DivisionQuery, MonthQuery, PageQuery, PlanQuery, ReportQuery,
+                    RepQuery, TeamQuery)
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -147,6 +148,95 @@ def current_dataset_summary():
 def _page(stmt, q: PageQuery):
     return db.paginate(stmt, page=q.page_number(), per_page=q.page_size(), max_per_page=MAX_PER_PAGE,
                        error_out=False)
+
+
+# --------------------------------------------------------------------------- the monthly rhythm
+
+@bp.get("/cadence")
+@rep_data_required
+def cadence():
+    """Day 1: every rep in scope with the month's conversation, focus, open plans, assignments due."""
+    from datetime import date
+
+    from ..rhythm.cadence import counts, month_of
+    q = _query(TeamQuery)
+    ds = current_dataset()
+    rows = month_of(current_user, ds, date.today(), q.data["team"] or None)
+    return json_response({"period": ds.period if ds else None, "counts": counts(rows),
+                          "reps": [r.to_dict() for r in rows]})
+
+
+@bp.get("/rollup")
+@rep_data_required
+def rollup():
+    """Day 2: per division, and the teams of one division (or of the only one in scope)."""
+    from datetime import date
+
+    from ..rhythm.rollup import group_rows, managers_behind, totals
+    q = _query(DivisionQuery)
+    ds = current_dataset()
+    division = q.data["division"] or None
+    today = date.today()
+    divisions = group_rows(current_user, ds, "division", today=today)
+    if division is not None and division not in {d.key for d in divisions}:
+        return json_error(404, "No such division in your scope.")
+    if division is None and len(divisions) == 1:
+        division = divisions[0].key
+    teams = group_rows(current_user, ds, "team", division, today) if division else []
+    return json_response({"period": ds.period if ds else None, "division": division,
+                          "total": totals(teams or divisions).to_dict(),
+                          "divisions": [d.to_dict() for d in divisions], "teams": [t.to_dict() for t in teams],
+                          "managers_behind": managers_behind(teams)})
+
+
+@bp.get("/rollup/teams/<path:team>")
+@rep_data_required
+def rollup_team(team: str):
+    """One team's reps: what skill, why, how (the plan's how and assignments), the conversation."""
+    from datetime import date
+
+    from ..rhythm.cadence import month_of
+    ds = current_dataset()
+    rows = month_of(current_user, ds, date.today(), team)
+    if not rows:
+        return json_error(404, "No such team in your scope.")
+    return json_response({"period": ds.period, "team": team, "reps": [
+        {**r.to_dict(), "plan": None if r.plan is None else {
+            "id": r.plan.id, "skill_id": r.plan.skill_id, "why": r.plan.why, "how": r.plan.how,
+            "assignments": [assignment_doc(a) for a in r.plan.assignments]}} for r in rows]})
+
+
+@bp.get("/effectiveness")
+@rep_data_required
+def effectiveness():
+    """Coaching effectiveness per team and manager for a month (default: this month)."""
+    from datetime import date
+
+    from ..rhythm.effectiveness import report
+    q = _query(MonthQuery)
+    month = q.data["month"] or date.today().strftime("%Y-%m")
+    return json_response(report(current_user, current_dataset(), month))
+
+
+@bp.get("/report")
+@rep_data_required
+def progress_report():
+    """The progress report of your scope: by division, team or rep, by day, week or month."""
+    from ..reports.service import scoped_report, stored_months
+    q = _query(ReportQuery)
+    ds = current_dataset()
+    if ds is None:
+        return json_error(404, "No current dataset: an admin imports one.")
+    months = stored_months(ds)
+    month = q.data["month"] or months[0]
+    if month not in months:
+        return json_error(404, f"No report for {month}: this import holds {', '.join(months)}.")
+    team = q.data["team"] or None
+    if team is not None and team not in set(db.session.execute(
+            visible_reps(current_user, ds).with_only_columns(RepSnapshot.team).distinct()).scalars()):
+        return json_error(404, "No such team in your scope.")
+    r = scoped_report(current_user, ds, q.data["by"] or "team", q.data["grain"] or "day", month, team)
+    return json_response(r.to_dict())
 
 
 def _query(form_class):

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..coach.forms import NumberField, options
+from ..coach.forms import options
 from ..models import PlanStatus
 
 OUTCOMES = [(PlanStatus.achieved.value, "Achieved"), (PlanStatus.not_achieved.value, "Not achieved"),
@@ -27,5 +27,7 @@ class CloseForm(FlaskForm):
                         validators=[DataRequired(message="Say how the plan ended.")])
     outcome = TextAreaField("Note", [Optional(), Length(max=4000)],
                             render_kw={"placeholder": "What changed, what worked, what did not…"})
-    outcome_value = NumberField("The baseline KPI now", validators=[Optional()])
+    override_reason = TextAreaField("Why close it as achieved when the data does not show the target reached?",
+                                    [Optional(), Length(max=4000)],
+                                    render_kw={"placeholder": "Only if the data misses something: say what."})
     submit = SubmitField("Close the plan")

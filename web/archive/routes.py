@@ -11,7 +11,8 @@ from ..coach import wizard
 from ..coach.routes import asset_url
 from ..extensions import db
 from ..filters import metric_value
-from ..models import CoachingPlan, PlanStatus, RepSnapshot, utcnow
+from ..models import CoachingPlan, PlanStatus, RepSnapshot
+from ..rhythm.followup import close_plan, followup, next_focus
 from ..security import current_dataset, plan_or_404, rep_data_required, scoped
 from ..store import catalog
 from ..coach.forms import label_of, options
@@ -62,8 +63,8 @@ def summary(plans, key: str) -> list[dict]:
         s = out.setdefault(getattr(p, key), {"id": getattr(p, key), "name": p.rep_name, "plans": 0, "closed": 0,
                                              "achieved": 0})
         s["plans"] += 1
-        s["closed"] += p.status != PlanStatus.active.value
-        s["achieved"] += p.status == PlanStatus.achieved.value
+        s["closed"] += bool(p.closed_on_data)                 # success counts only plans closed on data
+        s["achieved"] += bool(p.closed_on_data) and p.status == PlanStatus.achieved.value
         s["latest_skill"], s["latest_month"] = p.skill_id, p.month
     return sorted(out.values(), key=lambda s: (-s["plans"], s["name"] if key == "rep_id" else s["id"]))
 
@@ -92,10 +93,15 @@ def index():
 @rep_data_required
 def plan(plan_id: int):
     p = plan_or_404(plan_id)
-    row = plan_row(p, latest_values([p]))
-    form = CloseForm(data={"outcome_value": wizard.to_input(catalog(), p.baseline_metric, row["latest"])})
-    return render_template("archive/plan.html", row=row, p=p, form=form, asset_url=asset_url,
-                           unit=wizard.unit_hint(catalog(), p.baseline_metric))
+    return plan_page(p, CloseForm())
+
+
+def plan_page(p: CoachingPlan, form: CloseForm, status: int = 200):
+    f = followup(p)
+    return render_template("archive/plan.html", row=plan_row(p, latest_values([p])), p=p, form=form, f=f,
+                           asset_url=asset_url, unit=wizard.unit_hint(catalog(), p.baseline_metric),
+                           next_focus=next_focus(p) if p.status == PlanStatus.achieved.value or f.now.reached
+                           else None), status
 
 
 @bp.post("/plan/<int:plan_id>/close")
@@ -107,17 +113,14 @@ def close(plan_id: int):
         flash("This plan is already closed.", "info")
         return redirect(url_for("archive.plan", plan_id=p.id))
     if not form.validate_on_submit():
-        return render_template("archive/plan.html", row=plan_row(p, latest_values([p])), p=p, form=form,
-                               asset_url=asset_url, unit=wizard.unit_hint(catalog(), p.baseline_metric)), 400
-    p.status, p.outcome, p.closed_at = form.status.data, (form.outcome.data or "").strip(), utcnow()
-    latest = plan_row(p, latest_values([p]))["latest"]
-    p.outcome_value = wizard.stored_value(catalog(), p.baseline_metric, form.outcome_value.data, latest)
-    if p.status == PlanStatus.abandoned.value:
-        for a in p.assignments:
-            if a.status == "open":
-                a.status = "cancelled"
-    db.session.commit()
-    flash(f"{p.rep_name}’s plan closed: {label_of(form.status, p.status).lower()}.", "success")
+        return plan_page(p, form, 400)
+    problems = close_plan(p, form.status.data, form.outcome.data, form.override_reason.data, current_user)
+    if problems:
+        form.override_reason.errors = problems
+        return plan_page(p, form, 400)
+    how = "on data" if p.closed_on_data else ("on your word, reason recorded" if p.override_reason else "")
+    flash(f"{p.rep_name}’s plan closed: {label_of(form.status, p.status).lower()}{f' ({how})' if how else ''}.",
+          "success")
     return redirect(url_for("archive.plan", plan_id=p.id))
 
 
@@ -129,16 +132,17 @@ def skill(skill_id: str):
     if skill_id not in catalog().skills and not plans:
         abort(404)
     snapshots = latest_values(plans)
-    achieved = [p for p in plans if p.status == PlanStatus.achieved.value]
-    closed = [p for p in plans if p.status != PlanStatus.active.value]
+    on_data = [p for p in plans if p.closed_on_data]          # the only evidence of what works
+    achieved = [p for p in on_data if p.status == PlanStatus.achieved.value]
     overcame = sorted(achieved, key=lambda p: p.closed_at or p.created_at, reverse=True)
     return render_template("archive/skill.html", skill_id=skill_id, sk=catalog().skills.get(skill_id),
-                           rows=[plan_row(p, snapshots) for p in plans], achieved=achieved, closed=closed,
-                           overcame=overcame[:3], worked=what_worked(plans), asset_url=asset_url)
+                           rows=[plan_row(p, snapshots) for p in plans], achieved=achieved, closed=on_data,
+                           overridden=[p for p in plans if p.override_reason],
+                           overcame=overcame[:3], worked=what_worked(on_data), asset_url=asset_url)
 
 
 def what_worked(plans) -> list[dict]:
-    """Each assignment used for the skill: in how many plans, and in how many that were achieved."""
+    """Each assignment used for the skill in plans closed on data: in how many, and how many achieved."""
     used, won, titles, kinds = Counter(), Counter(), {}, {}
     for p in plans:
         for a in p.assignments:

@@ -22,7 +22,9 @@ def load_user(user_id: str):
 
 def home_for(user: User) -> str:
     """Where a user lands after signing in."""
-    if user.role_enum in (Role.manager, Role.director, Role.admin):
+    if user.role_enum in (Role.director, Role.admin):
+        return url_for("rollup.index")            # day 2: the roll-up of their divisions
+    if user.role_enum == Role.manager:
         return url_for("team.index")
     return url_for("catalog.index")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import load_only
 
@@ -20,6 +20,7 @@ from ..models import CoachingSession, RepSnapshot
 from ..security import current_dataset, rep_data_required, rep_or_404, session_or_404, visible_reps
 from ..store import catalog
 from . import wizard
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from .forms import (ActionsForm, CauseForm, GapForm, GoalsForm, PageForm, PlanForm, QuestionForm,
@@ -46,14 +47,33 @@ class Page:
     def render(self, template: str, **kw) -> str:
         state = wizard.state_of(self.session)
         gap = wizard.gap_view(self.cat, self.snapshot, self.rep, state.behaviour_gap if state else None)
+        charts = panel_charts(self.snapshot)
         return render_template(template, page=self, s=self.session, snap=self.snapshot, rep=self.rep,
                                progress=wizard.progress(self.session, self.open_steps, self.step),
                                state=state, gap=gap, focus=self.rep.focus, kinds=wizard.SESSION_TYPES,
-                               reason=wizard.reason_parts, **kw)
+                               reason=wizard.reason_parts, opening=(self.snapshot.diagnosis or {}).get("opening"),
+                               panel_charts=charts, chart_data={c.id: c.spec for c in charts if c.spec},
+                               draft_steps=wizard.DRAFT_STEPS, **kw)
 
     def go(self, step: str) -> Response:
         wizard.move(self.session, step)
         return redirect(url_for(f"coach.{step}", session_id=self.session.id))
+
+
+def panel_charts(snapshot: RepSnapshot):
+    """The rep's charts, for the side panel of the conversation (the rep page's, in its order, built
+    once per process as there)."""
+    from ..reps.charts import role_kind
+    from ..reps.routes import cached_charts
+    return cached_charts(snapshot, role_kind(snapshot.role))
+
+
+def with_draft(form_class, session: CoachingSession, step: str, data: dict):
+    """A step's form on GET: what was typed and left (the draft), else what was saved."""
+    draft = wizard.step_draft(session, step) if request.method == "GET" else {}
+    if draft:
+        return form_class(formdata=MultiDict(draft))
+    return form_class(data=data)
 
 
 def open_page(session_id: int, step: str) -> Page | Response:
@@ -84,6 +104,7 @@ def after_step(page: Page, form: StepForm, save) -> Response | None:
         return page.go(wizard.previous(page.step))
     if form.validate_on_submit():
         save()
+        wizard.clear_draft(page.session, page.step)
         return page.go(wizard.following(page.step))
     return None
 
@@ -103,17 +124,20 @@ def lost_thread(err: DialogueError):
 @bp.get("/")
 @rep_data_required
 def index():
-    """The one-on-ones: the reps in scope with their focus, and the conversations in progress."""
+    """Day 1, the manager's month: every rep in scope with the month's conversation, the focus
+    (or the opening), the active plan's KPI, assignments due and follow-ups due."""
+    from ..rhythm.cadence import counts, month_of
+    from ..team.forms import TeamFilterForm
+    from ..team.summary import ListPage
     dataset = current_dataset()
-    form = PageForm(request.args)
-    reps = db.paginate(visible_reps(current_user, dataset)
-                       .options(load_only(RepSnapshot.rep_id, RepSnapshot.name, RepSnapshot.team,
-                                          RepSnapshot.focus_gap, RepSnapshot.focus_skill))
-                       .order_by(RepSnapshot.team, RepSnapshot.name), page=form.page_number(),
-                       per_page=REPS_PER_PAGE, error_out=False)
-    sessions = wizard.open_sessions(current_user)
-    return render_template("coach/index.html", dataset=dataset, reps=reps, sessions=sessions,
-                           open_by_rep={s.rep_id: s for s in reversed(sessions)})
+    teams = sorted(db.session.execute(visible_reps(current_user, dataset).with_only_columns(RepSnapshot.team)
+                                      .distinct()).scalars()) if dataset else []
+    form = TeamFilterForm(teams, formdata=request.args)
+    team = form.team.data if form.validate() and form.team.data else None
+    rows = month_of(current_user, dataset, date.today(), team)
+    page = ListPage(rows, PageForm(request.args).page_number(), REPS_PER_PAGE)
+    return render_template("coach/index.html", dataset=dataset, rows=page.items, page=page, counts=counts(rows),
+                           form=form, teams=teams, team=team, sessions=wizard.open_sessions(current_user))
 
 
 @bp.post("/start/<rep_id>")
@@ -142,7 +166,12 @@ def reflection(session_id: int):
     if isinstance(page, Response):
         return page
     s = page.session
-    form = ReflectionForm(data={**(s.reflection or {}), "kind": s.kind, "held_on": s.held_on})
+    form = with_draft(ReflectionForm, s, "reflection", {**(s.reflection or {}), "kind": s.kind, "held_on": s.held_on})
+    if request.method == "POST" and form.kind.data and form.kind.data != s.kind and \
+            wizard.month_session(s.rep_id, s.month, form.kind.data) is not None:
+        form.kind.errors = [f"There is already a {wizard.SESSION_TYPES.get(form.kind.data, form.kind.data).lower()} "
+                            f"conversation with {s.rep_name} for {month_name(s.month)}: one per month and kind."]
+        return page.render("coach/reflection.html", form=form, questions=wizard.EVERY_SESSION_QUESTIONS)
 
     def save():
         s.reflection = {k: (getattr(form, k).data or "").strip() for k in ("how_it_went", "went_well", "to_improve")}
@@ -157,7 +186,7 @@ def goals(session_id: int):
     page = open_page(session_id, "goals")
     if isinstance(page, Response):
         return page
-    form = GoalsForm(data={"goals_note": page.session.goals_note})
+    form = with_draft(GoalsForm, page.session, "goals", {"goals_note": page.session.goals_note})
 
     def save():
         page.session.goals_note = (form.goals_note.data or "").strip()
@@ -239,13 +268,15 @@ def actions(session_id: int):
         return page
     skill = wizard.state_of(page.session).confirmed_skill
     rows = wizard.action_rows(page.cat, skill, page.session.actions or {}, date.today(), page.snapshot.role)
-    form = ActionsForm(data={"items": [{k: r[k] for k in ("selected", "title", "due_on")} for r in rows]})
+    form = with_draft(ActionsForm, page.session, "actions",
+                      {"items": [{k: r[k] for k in ("selected", "title", "due_on")} for r in rows]})
     form.items.min_entries = form.items.max_entries = len(rows)
     if request.method == "POST":
         valid = form.validate()                    # field errors first: check() adds to them
         valid = form.check(rows, wizard.chosen) and valid
         if valid:
             wizard.save_actions(page.session, skill, rows, [e.form for e in form.items])
+            wizard.clear_draft(page.session, "actions")
         if valid or form.going_back:
             return page.go("causes" if form.going_back else "plan")
     return page.render("coach/actions.html", form=form, rows=list(zip(rows, form.items)),
@@ -305,6 +336,37 @@ def done(session_id: int):
     return render_template("coach/done.html", s=session, plan=session.plan, state=state,
                            trail=wizard.answered(catalog(), state) if state else [], asset_url=asset_url,
                            kinds=wizard.SESSION_TYPES)
+
+
+@bp.post("/<int:session_id>/draft/<step>")
+@rep_data_required
+def draft(session_id: int, step: str):
+    """Keep what was typed on a step without saving it as the step's answer: on leaving the
+    page (the Leave button, or coach.js when the page is left or typed in)."""
+    session = session_or_404(session_id)
+    if step not in wizard.DRAFT_STEPS:
+        abort(404)
+    if session.status == "in_progress":
+        if step == "plan":
+            wizard.save_draft(session, request.form)
+        else:
+            wizard.save_step_draft(session, step, request.form)
+    if "leave" not in request.form:
+        return Response(status=204)            # kept in the background, the page stays
+    flash(f"What you typed with {session.rep_name} is kept: resume any time.", "info")
+    return redirect(url_for("coach.index"))
+
+
+@bp.post("/<int:session_id>/finish")
+@rep_data_required
+def finish(session_id: int):
+    """Hold the month's conversation without a plan: nothing to coach, keep the rhythm."""
+    session = session_or_404(session_id)
+    if session.status == "in_progress":
+        wizard.finish_without_plan(session)
+        flash(f"The conversation with {session.rep_name} is recorded as held, without a plan this month.",
+              "success")
+    return redirect(url_for("coach.done", session_id=session.id))
 
 
 @bp.post("/<int:session_id>/discard")

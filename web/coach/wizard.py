@@ -11,6 +11,7 @@ from engine.catalog.model import Catalog
 from engine.catalog.specs import BehaviourGap, BenchmarkKind
 from engine.diagnosis.diagnose import BENCHMARK_LABEL, Finding, RepDiagnosis
 from engine.errors import DialogueError
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (Assignment, AssignmentKind, CoachingPlan, CoachingSession, Dataset, RepSnapshot,
@@ -468,23 +469,66 @@ def create_plan(cat: Catalog, session: CoachingSession, form, user: User,
 
 # --------------------------------------------------------------------------- sessions
 
+def month_session(rep_id: str, month: str, kind: str = SessionType.development.value) -> CoachingSession | None:
+    """The rep's conversation of that kind for the month (a discarded one aside), whoever holds it."""
+    return db.session.execute(
+        db.select(CoachingSession).where(CoachingSession.rep_id == rep_id, CoachingSession.month == month,
+                                         CoachingSession.kind == kind, CoachingSession.status != "discarded")
+    ).scalars().first()
+
+
 def start_or_resume(user: User, snapshot: RepSnapshot, dataset: Dataset, today: date) -> CoachingSession:
-    """The manager's open development session with the rep for the dataset's period, or a new one."""
-    open_one = db.session.execute(
-        db.select(CoachingSession).where(CoachingSession.manager_id == user.id,
-                                         CoachingSession.rep_id == snapshot.rep_id,
-                                         CoachingSession.month == dataset.period,
-                                         CoachingSession.status == "in_progress")
-        .order_by(CoachingSession.updated_at.desc())).scalars().first()
-    if open_one is not None:
-        return open_one
+    """The rep's development conversation for the dataset's period: the one there is (in
+    progress or held, by anyone), or a new one. The store holds one per rep, month and kind
+    (a unique index): two starts at once make one conversation, never two."""
+    existing = month_session(snapshot.rep_id, dataset.period)
+    if existing is not None:
+        return existing
     session = CoachingSession(rep_id=snapshot.rep_id, rep_name=snapshot.name, team=snapshot.team,
                               division=snapshot.division, manager_id=user.id, dataset_id=dataset.id,
                               kind=SessionType.development.value, held_on=today, month=dataset.period,
-                              step="reflection", status="in_progress", reflection={}, dialogue={}, actions={})
+                              step="reflection", status="in_progress", reflection={}, dialogue={}, actions={},
+                              drafts={})
     db.session.add(session)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:            # started at the same moment elsewhere: resume that one
+        db.session.rollback()
+        existing = month_session(snapshot.rep_id, dataset.period)
+        if existing is None:
+            raise
+        return existing
     return session
+
+
+def finish_without_plan(session: CoachingSession) -> None:
+    """The conversation held, with no plan this month (nothing to coach: keep the rhythm)."""
+    session.status, session.step = "completed", "done"
+    db.session.commit()
+
+
+# --------------------------------------------------------------------------- drafts
+
+DRAFT_STEPS = ("reflection", "goals", "gap", "actions", "plan")
+SKIP_FIELDS = {"csrf_token", "next", "back", "leave", "finish"}
+
+
+def save_step_draft(session: CoachingSession, step: str, formdata) -> None:
+    """What was typed on a step, kept on the session (not yet saved as the step's answer)."""
+    if step not in DRAFT_STEPS:
+        return
+    typed = {k: formdata.get(k, "")[:4000] for k in formdata.keys() if k not in SKIP_FIELDS}
+    session.drafts = {**(session.drafts or {}), step: typed}
+    db.session.commit()
+
+
+def step_draft(session: CoachingSession, step: str) -> dict:
+    return dict((session.drafts or {}).get(step) or {})
+
+
+def clear_draft(session: CoachingSession, step: str) -> None:
+    if step in (session.drafts or {}):
+        session.drafts = {k: v for k, v in session.drafts.items() if k != step}
 
 
 def open_sessions(user: User, rep_id: str | None = None) -> list[CoachingSession]:

@@ -219,7 +219,7 @@ def plan_rows(plan: list[dict]) -> list[dict]:
         status = progress_rag(run / needed if needed and run is not None else None)
         rows.append({"title": st["title"], "needed": show(needed), "actual": show(st.get("actual")),
                      "run_rate": show(run), "gap": "n/a" if gap is None else (show(gap) if gap > 0 else "—"),
-                     "ratio": ratio, "badge": rag_badge(status) if status else Markup("")})
+                     "ratio": ratio, "badge": rag_badge(status, "plan") if status else Markup("")})
     return rows
 
 
@@ -272,7 +272,8 @@ def goals_chart(rep: RepSnapshot) -> Chart:
     goals = m.get("goals") or {}
     order = goal_metrics(goals)
     acts = [f"activity.{a}" for a in catalog().pipeline.activity_type_ids]
-    chart = Chart("chart-goals", "Activities against goals", "This month, against the rep's own goals",
+    chart = Chart("chart-goals", "Activities against the goals set", "This month, against the goals set in goals.csv "
+                  "(not the success plan's computed need)",
                   columns=[("Activity", False), ("This month", True), ("Goal", True), ("Progress", True),
                            ("Status", False)])
     for mid in order + [a for a in acts if a not in goals]:

@@ -245,15 +245,29 @@
       var spec = specs[id];
       var drawer = spec && DRAW[spec.type];
       if (!canvas || !drawer) { return; }
-      try {
-        var config = drawer(spec);
-        config.plugins = [markDrawn];
-        new window.Chart(canvas, config);
-      } catch (err) {
-        canvas.setAttribute("data-error", String(err && err.message || err));
-        if (window.console) { window.console.error("chart " + id + ":", err); }
+      /* a chart in a closed panel (the conversation's side panel) is drawn when it opens */
+      var closed = canvas.closest("details.chart-panel:not([open])");
+      if (closed) {
+        closed.addEventListener("toggle", function once() {
+          if (!closed.open) { return; }
+          closed.removeEventListener("toggle", once);
+          drawOne(canvas, spec, drawer, id);
+        });
+        return;
       }
+      drawOne(canvas, spec, drawer, id);
     });
+  }
+
+  function drawOne(canvas, spec, drawer, id) {
+    try {
+      var config = drawer(spec);
+      config.plugins = [markDrawn];
+      new window.Chart(canvas, config);
+    } catch (err) {
+      canvas.setAttribute("data-error", String(err && err.message || err));
+      if (window.console) { window.console.error("chart " + id + ":", err); }
+    }
   }
 
   /* a chart whose data could not be fetched says so where it would be drawn; its numbers stay below */

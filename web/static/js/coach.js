@@ -9,6 +9,36 @@
     });
   });
 
+  // Drafts: what is typed in a step is kept on the server as it is typed (debounced) and when
+  // the page is left, through the step's "Leave" button's address (the form carries its CSRF token).
+  var leave = document.querySelector("button.js-leave[formaction]");
+  if (leave && leave.form) {
+    var form = leave.form, url = leave.getAttribute("formaction"), dirty = false, timer = null;
+    var keep = function () {
+      if (!dirty) { return; }
+      dirty = false;
+      window.fetch(url, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                         headers: {"X-Requested-With": "fetch"}}).catch(function () { dirty = true; });
+    };
+    form.addEventListener("input", function () {
+      dirty = true;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(keep, 1200);
+    });
+    form.addEventListener("submit", function () { dirty = false; window.clearTimeout(timer); });
+    window.addEventListener("pagehide", function () {
+      if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); dirty = false; }
+    });
+  }
+
+  // The charts panel: Escape closes it.
+  var panel = document.getElementById("rep-charts");
+  if (panel) {
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape" && panel.open) { panel.open = false; }
+    });
+  }
+
   // Corrective actions: dim the rows that are not chosen.
   document.querySelectorAll(".action").forEach(function (row) {
     var box = row.querySelector("input.js-pick");
