@@ -586,7 +586,7 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     click.echo(f"\nfairway demo: {url}\nSign in as (user / password / sees):")
     click.echo("  (the instance keeps its key in its folder: serve it again with "
-               f"FAIRWAY_INSTANCE={instance_dir} FAIRWAY_ENV=demo fairway run)")
+               f"FAIRWAY_INSTANCE={instance_dir} FAIRWAY_ENV=demo fairway serve)")
     for u in users:
         click.echo(f"  {u.username:<11} {u.password:<14} {u.scope}")
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -53,6 +53,8 @@ class Report:
         out = self.rows.copy()
         out["start"] = out["start"].dt.strftime("%Y-%m-%d")
         out["value"] = [_text(v) for v in out["value"]]
+        for col in ("key", "name"):                # names come from the CRM: never a formula in a spreadsheet
+            out[col] = [_inert(v) for v in out[col]]
         return out.to_csv(index=False, lineterminator="\n")
 
     def to_dict(self) -> dict:
@@ -195,3 +197,12 @@ def _goals(facts: Facts, key_of: pd.Series, metrics: list[str], start: pd.Timest
         return pd.DataFrame(columns=["key", "bucket", "metric", "value"])
     g = g.assign(key=g["rep"].map(key_of)).groupby(["key", "metric"], as_index=False)["target"].sum()
     return pd.DataFrame({"key": g["key"], "bucket": start, "metric": "goal." + g["metric"], "value": g["target"]})
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """A text cell a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first)
+    is kept as text by a leading apostrophe (OWASP's advice for CSV injection)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value

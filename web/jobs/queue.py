@@ -23,20 +23,35 @@ TASK = "fairway.run_job"
 
 
 class Queue:
-    """An app's huey instance, with the one task that runs a job by id."""
+    """An app's huey instance, with the one task that runs a job by id. The instance (and with
+    SQLite its file) is made when a job is first put or consumed, never by building the app: a
+    command that builds the app and then refuses its input leaves nothing behind."""
 
     def __init__(self, app: Flask):
-        url = app.config.get("FAIRWAY_REDIS_URL")
-        if url:
-            self.huey = RedisHuey("fairway", url=url, results=False, utc=True)
-            self.where = "Redis"
-        else:
-            self.huey = SqliteHuey("fairway", filename=app.config["FAIRWAY_JOBS_DB"], results=False,
-                                   utc=True, fsync=True)
-            self.where = app.config["FAIRWAY_JOBS_DB"]
         self.app = app
-        self.task = self.huey.task(name=TASK)(self._run)
+        self.url = app.config.get("FAIRWAY_REDIS_URL")
+        self.where = "Redis" if self.url else app.config["FAIRWAY_JOBS_DB"]
+        self._huey = None
+        self._task = None
+        self._making = threading.Lock()
         self.consumer: RunningConsumer | None = None      # FAIRWAY_JOB_CONSUMER=thread: started on demand
+
+    @property
+    def huey(self):
+        if self._huey is None:
+            with self._making:
+                if self._huey is None:
+                    if self.url:
+                        huey = RedisHuey("fairway", url=self.url, results=False, utc=True)
+                    else:
+                        huey = SqliteHuey("fairway", filename=self.where, results=False, utc=True, fsync=True)
+                    self._task = huey.task(name=TASK)(self._run)
+                    self._huey = huey
+        return self._huey
+
+    @property
+    def task(self):
+        return self.huey and self._task
 
     def _run(self, job_id: int) -> None:
         runner.run_job(self.app, job_id)
