@@ -42,6 +42,7 @@ def defaults(instance_path: str) -> dict:
         "FAIRWAY_CATALOG": None,                        # a catalog folder; None: the shipped one
         "FAIRWAY_IMPORT_ROOT": str(Path(instance_path) / "imports"),   # server folders admins may import
         "FAIRWAY_DATASETS": str(Path(instance_path) / "datasets"),     # accepted datasets are kept here
+        "FAIRWAY_CATALOG_STORE": str(Path(instance_path) / "catalog"),  # published versions, as folders
     }
 
 
@@ -75,7 +76,7 @@ def init_database(app, db) -> None:
 
 def from_environment() -> dict:
     """FAIRWAY_SECRET_KEY, FAIRWAY_DATABASE_URL, FAIRWAY_ENV, FAIRWAY_CATALOG, FAIRWAY_IMPORT_ROOT,
-    FAIRWAY_MAX_UPLOAD_FILE_BYTES, FAIRWAY_MAX_UPLOAD_TOTAL_BYTES."""
+    FAIRWAY_MAX_UPLOAD_FILE_BYTES, FAIRWAY_MAX_UPLOAD_TOTAL_BYTES, FAIRWAY_CATALOG_STORE."""
     env = os.environ
     out = {}
     if env.get("FAIRWAY_ENV"):
@@ -84,7 +85,7 @@ def from_environment() -> dict:
         out["SECRET_KEY"] = env["FAIRWAY_SECRET_KEY"]
     if env.get("FAIRWAY_DATABASE_URL"):
         out["SQLALCHEMY_DATABASE_URI"] = env["FAIRWAY_DATABASE_URL"]
-    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS):
+    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", "FAIRWAY_CATALOG_STORE", *SIZE_LIMITS):
         if env.get(key):
             out[key] = env[key]
     return out

@@ -8,23 +8,27 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
 
-from engine.diagnosis.analysis import analyse
+from engine.diagnosis.analysis import analyse, evaluable_here
 from engine.catalog.model import Catalog
 from engine.dataset import load_dataset
+from engine.dataset.model import Dataset as EngineDataset
 from engine.errors import DatasetError, Problem
-from engine.diagnosis.snapshot import rep_documents
+from engine.diagnosis.snapshot import folder_documents, rep_documents
+from engine.isolation import run_isolated
 
+from .catalog_live import live_catalog
 from .extensions import db
 from .models import Dataset, RepSnapshot, User
 
 
 def catalog() -> Catalog:
-    """The catalog loaded once by the app factory."""
-    return current_app.extensions["fairway.catalog"]
+    """The live catalog, as this request is served with it (web.catalog_live)."""
+    return live_catalog()
 
 
 def import_root() -> Path:
@@ -49,8 +53,7 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
     """Validate, analyse and store a dataset folder; DatasetError (nothing stored) if refused."""
     cat = catalog()
     ds = load_dataset(folder, cat.pipeline)          # raises DatasetError with every problem
-    analysis = analyse(ds, cat, period)
-    docs, aggregates = rep_documents(analysis, cat)
+    docs, aggregates = documents(ds, folder, cat, period)
     keep = Path(current_app.config["FAIRWAY_DATASETS"])
     keep.mkdir(parents=True, exist_ok=True)
     target = keep / uuid.uuid4().hex
@@ -59,18 +62,13 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         for f in folder.iterdir():
             if f.is_file() and f.suffix in (".csv", ".parquet"):
                 shutil.copy2(f, staging / f.name)
-        dataset = Dataset(name=name, source=source, folder=target.name, period=analysis.table.period.label,
-                          as_of=analysis.table.period.as_of.date(), catalog_version=cat.version,
+        dataset = Dataset(name=name, source=source, folder=target.name, period=aggregates["period"],
+                          as_of=date.fromisoformat(aggregates["as_of"]), catalog_version=cat.version,
                           summary=ds.summary() | {"warnings": list(ds.warnings)}, aggregates=aggregates,
                           imported_by=user.id if user else None)
         db.session.add(dataset)
         db.session.flush()
-        db.session.add_all(RepSnapshot(
-            dataset_id=dataset.id, rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"],
-            division=d["division"], manager=d["manager"],
-            focus_gap=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["behaviour_gap"],
-            focus_skill=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["skill_gap"],
-            metrics=d["metrics"], diagnosis=d["diagnosis"], charts=d["charts"], plan=d["plan"]) for d in docs)
+        db.session.add_all(_snapshot(dataset.id, d) for d in docs)
         if make_current:
             db.session.execute(db.update(Dataset).where(Dataset.id != dataset.id).values(is_current=False))
             dataset.is_current = True
@@ -82,6 +80,41 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         shutil.rmtree(target, ignore_errors=True)
         raise
     return dataset
+
+
+def _snapshot(dataset_id: int, d: dict) -> RepSnapshot:
+    focus = (d["diagnosis"] or {}).get("focus") or {}
+    return RepSnapshot(dataset_id=dataset_id, rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"],
+                       division=d["division"], manager=d["manager"], focus_gap=focus.get("behaviour_gap"),
+                       focus_skill=focus.get("skill_gap"), metrics=d["metrics"], diagnosis=d["diagnosis"],
+                       charts=d["charts"], plan=d["plan"])
+
+
+def documents(ds: EngineDataset, folder: Path, cat: Catalog, period: str | None) -> tuple[list[dict], dict]:
+    """Every rep's documents and the aggregates of a loaded dataset under a catalog.
+
+    The rules run in this process when it may register the catalog's ruleset (it is, or
+    becomes, the live one), else in a child process (engine.isolation), which reads the
+    dataset folder and the catalog's folder again.
+    """
+    if evaluable_here(cat, may_register=True):
+        return rep_documents(analyse(ds, cat, period), cat)
+    return run_isolated(folder_documents, str(folder), str(cat.root), period)
+
+
+def rediagnose(dataset: Dataset, cat: Catalog) -> tuple[list[dict], dict]:
+    """The documents of a stored dataset (its copy, its period) under another catalog;
+    DatasetError if the copy does not fit the catalog's pipeline."""
+    folder = dataset_folder(dataset)
+    return documents(load_dataset(folder, cat.pipeline), folder, cat, dataset.period)
+
+
+def replace_snapshots(dataset: Dataset, docs: list[dict], aggregates: dict, catalog_version: str) -> None:
+    """The dataset's snapshots replaced by `docs`, in the caller's transaction (not committed)."""
+    db.session.execute(db.delete(RepSnapshot).where(RepSnapshot.dataset_id == dataset.id))
+    db.session.add_all(_snapshot(dataset.id, d) for d in docs)
+    dataset.aggregates = aggregates
+    dataset.catalog_version = catalog_version
 
 
 def dataset_folder(dataset: Dataset) -> Path:
