@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import zipfile
 
 import pytest
 from markupsafe import escape
@@ -332,6 +331,18 @@ def test_a_trainer_adds_an_asset_and_a_managers_plan_offers_it(app, auth):
     offered = talk.actions()
     titles = [v for k, v in offered.items() if k.endswith("-title")]
     assert "The five-minute reset" in titles
+
+
+def test_a_trainer_removes_an_asset_with_its_markdown(app, auth):
+    start_draft(auth, "trainer")
+    r = auth.forms.post("/catalog/draft/assets/qualify-out-early", action="/catalog/draft/assets/qualify-out-early/delete")
+    assert r.status_code == 302
+    files = draft_files(app, "trainer")
+    assert "learning_library/microlearning/qualify-out-early.md" not in files
+    assert "id: qualify-out-early" not in files["learning_library/assets.yaml"]
+    assert "id: bant-in-fifteen-minutes" in files["learning_library/assets.yaml"]      # the others stay
+    assert auth.client.get("/catalog/draft/assets/qualify-out-early").status_code == 404
+    assert state(app)["live"] == 1
 
 
 # --------------------------------------------------------------------------- files in and out

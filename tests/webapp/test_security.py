@@ -59,7 +59,7 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     # authoring: drafts for the catalog's owners (each in their part), the history for everyone
     "authoring.draft": CATALOG, "authoring.start_draft": CATALOG, "authoring.discard_draft": CATALOG,
     "authoring.rebase_draft": CATALOG, "authoring.edit_file": CATALOG, "authoring.new_file": CATALOG,
-    "authoring.delete_file": CATALOG, "authoring.thresholds": OPS, "authoring.asset": TRAINERS,
+    "authoring.delete_file": CATALOG, "authoring.thresholds": OPS, "authoring.asset": TRAINERS, "authoring.delete_asset": TRAINERS,
     "authoring.walk": CATALOG, "authoring.preview_page": CATALOG, "authoring.tests_page": CATALOG,
     "authoring.publish": CATALOG, "authoring.import_draft": CATALOG, "authoring.export_draft": CATALOG,
     "authoring.versions": EVERYONE, "authoring.compare": EVERYONE, "authoring.version": EVERYONE,

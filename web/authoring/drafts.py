@@ -230,12 +230,3 @@ def tmp_root() -> Path:
     path = store_root() / "tmp"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def max_text() -> int:
-    from engine.files import limits
-    return max(limits().yaml_file, limits().markdown_file)
-
-
-def editable_paths(draft: CatalogDraft, user: User) -> list[str]:
-    return [p for p in draft.files if can_edit(user.role, p)]

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..markdown import render as render_markdown
 from ..models import CatalogDraft, CatalogVersion, Role, User
 from . import drafts
-from .areas import AREAS, area_of, areas_of, can_edit
+from .areas import area_of, areas_of, can_edit
 from .forms import AssetForm, WalkForm
 
 ALL_ROLES = tuple(Role)

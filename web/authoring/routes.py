@@ -8,6 +8,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from engine.catalog.bundle import changes, read_folder, to_zip
+from engine.catalog.edits import delete_asset as remove_asset
 from engine.catalog.edits import find_asset, put_asset, read_thresholds, set_thresholds
 from engine.errors import ProblemsError
 
@@ -188,8 +189,25 @@ def asset(asset_id: str | None = None):
     elif request.method == "GET":
         pages.fill_asset(form, d, entry, request.args)
     return render_template("authoring/asset.html", section="draft", form=form, asset_id=asset_id,
+                           action_form=ActionForm(),
                            rendered=render_markdown(form.body.data or "") if form.source.data == "file" else None,
                            problems=pages.asset_problems(d, entry))
+
+
+@bp.post("/draft/assets/<asset_id>/delete")
+@roles_required(*[r for r in EDITORS if can_edit(r.value, "learning_library/assets.yaml")])
+def delete_asset(asset_id: str):
+    d = drafts.draft_of(current_user)
+    if find_asset(d.files if d else live_version().files, asset_id) is None:
+        abort(404)
+    if d is not None and ActionForm().validate_on_submit():
+        try:
+            pages.save_files(d, current_user, remove_asset(d.files, asset_id))
+            flash(f"Removed the learning asset {asset_id} from your draft.", "info")
+        except ProblemsError as err:
+            for p in err.problems:
+                flash(str(p), "error")
+    return redirect(url_for(".draft"))
 
 
 @bp.get("/draft/flows/<gap_id>/walk")
