@@ -7,11 +7,10 @@ where that is a failure. Screenshots go to test-artifacts/e2e/.
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 
-from browser_support import ARTIFACTS, BROWSER_ARGS, chromium_path
+from browser_support import BROWSER_ARGS, browser_page, chromium_path, serve
 from helpers import seed_web_instance, web_config
 
 
@@ -32,29 +31,16 @@ def browser():
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a seeded demo instance, served by werkzeug in a thread."""
-    from werkzeug.serving import make_server
-
     from web import create_app
     instance = seed_web_instance(tmp_path_factory.mktemp("e2e"))
     (instance / "imports").mkdir(exist_ok=True)
     app = create_app(web_config(instance))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app}
+    url, server = serve(app)
+    yield {"url": url, "app": app}
     server.shutdown()
 
 
 @pytest.fixture
 def page(browser, live_server, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    pg.base_url = live_server["url"]
-    pg.js_errors = errors
-    yield pg
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
-    context.close()
+    with browser_page(browser, live_server["url"], request.node.name) as pg:
+        yield pg

@@ -6,11 +6,10 @@ test-artifacts/e2e/."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
-from browser_support import ARTIFACTS, shot, sign_in
+from browser_support import browser_page, serve, shot, sign_in
 from engine.catalog.overrides import parse_override
 from engine.dataset import load_dataset
 from engine.diagnosis.whatif import whatif
@@ -29,8 +28,6 @@ SEED, REPS, MIN_GAP = 4, 40, 0.4
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A demo instance of its own (the catalog changes here), served on a free loopback port."""
-    from werkzeug.serving import make_server
-
     from web import create_app
     from web.demo import init_db, seed_demo
     instance = tmp_path_factory.mktemp("e2e-authoring")
@@ -38,26 +35,15 @@ def server(tmp_path_factory):
     init_db(app)
     seed_demo(app, instance / "org", reps=REPS, months=12, seed=SEED, end="2026-10", passwords=PASSWORDS)
     (instance / "imports").mkdir(exist_ok=True)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{srv.server_port}", "app": app}
+    url, srv = serve(app)
+    yield {"url": url, "app": app}
     srv.shutdown()
 
 
 @pytest.fixture
 def page(browser, server, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    pg.base_url = server["url"]
-    pg.js_errors = errors
-    yield pg
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
-    context.close()
+    with browser_page(browser, server["url"], request.node.name) as pg:
+        yield pg
 
 
 def sign_out(page) -> None:
