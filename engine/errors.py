@@ -79,6 +79,9 @@ class ProblemsError(FairwayError):
         self.problems = list(problems)
         super().__init__(self.summary())
 
+    def __reduce__(self):      # pickled whole (a child process's refusal reaches its parent intact)
+        return self.__class__, (self.problems,)
+
     def summary(self) -> str:
         n = len(self.problems)
         head = f"{self.what} refused: {n} problem{'s' if n != 1 else ''}"

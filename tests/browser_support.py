@@ -39,13 +39,14 @@ def sign_in(page, role: str = "manager") -> None:
 
 
 @contextmanager
-def serving(instance):
-    """The app on an instance folder, served by werkzeug in a thread with a job consumer: {"url", "app", "instance"}."""
+def serving(instance, app=None):
+    """The app on an instance folder (or an app already made on it), served by werkzeug in a thread
+    with a job consumer: {"url", "app", "instance"}."""
     from werkzeug.serving import make_server
 
     from web import create_app
     (instance / "imports").mkdir(exist_ok=True)
-    app = create_app(web_config(instance))
+    app = create_app(web_config(instance)) if app is None else app
     from web.jobs import start_consumer
     consumer = start_consumer(app)                 # imports run in the job queue, as served
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -59,8 +60,9 @@ def serving(instance):
 
 
 @contextmanager
-def browser_tab(browser, url: str):
-    """A fresh browser context and page on `url`, collecting JavaScript errors (page.js_errors)."""
+def browser_tab(browser, url: str, name: str | None = None):
+    """A fresh browser context and page on `url`, collecting JavaScript errors (page.js_errors);
+    with a `name`, its last screen is kept as a test artefact."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     errors: list[str] = []
@@ -71,4 +73,7 @@ def browser_tab(browser, url: str):
     try:
         yield pg
     finally:
+        if name is not None:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            pg.screenshot(path=str(ARTIFACTS / f"{name}-last.png"), full_page=True)
         context.close()

@@ -130,3 +130,66 @@ def test_engine_settings_and_memory_limit_are_one_line_errors(org, monkeypatch):
     monkeypatch.setenv("FAIRWAY_DUCKDB_THREADS", "0")
     r = run("validate", org)
     assert r.exit_code == 1 and "FAIRWAY_DUCKDB_THREADS='0'" in r.stderr
+
+
+# --------------------------------------------------------------------------- catalog whatif, diff, export
+
+def test_catalog_whatif_lists_the_reps_whose_focus_changes(org):
+    r = run("catalog", "whatif", org, "--set", "significance=0.2", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
+    plain = json.loads(run("diagnose", org, "--json").output)
+    assert doc["period"] == plain["period"]
+    assert doc["unchanged"] + len(doc["changed"]) == sum(1 for rep in plain["reps"] if not rep.get("left"))
+    focus = {rep["rep_id"]: (rep["focus"] or {}).get("metric") for rep in plain["reps"]}
+    assert doc["changed"], "a looser significance gives some rep a focus"
+    for c in doc["changed"]:
+        assert {"rep_id", "name", "before", "after"} <= set(c)
+        assert c["before"] == focus[c["rep_id"]] and c["after"] != c["before"]
+    text = run("catalog", "whatif", org, "--set", "significance=0.2")
+    assert text.exit_code == 0 and ("change focus" in text.stdout or "changes focus" in text.stdout)
+
+
+@pytest.mark.parametrize("args,code,says", [
+    (["--set", "min_gapp=0.2"], 2, "did you mean 'min_gap'"),
+    (["--set", "min_gap"], 2, "not KEY=VALUE"),
+    (["--set", "gaps.nope.min_gap=0.2"], 2, "no gap 'nope'"),
+    (["--set", "min_gap=1.5"], 1, "rules/thresholds.yaml:15, key min_gap"),
+    (["--set", "min_gap=0.2", "--period", "1999-01"], 2, "1999-01"),
+])
+def test_catalog_whatif_refuses_what_it_cannot_do(org, args, code, says):
+    r = run("catalog", "whatif", org, *args)
+    assert r.exit_code == code, r.output
+    assert says in r.stderr
+
+
+def test_catalog_diff_of_two_folders(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        shutil.copytree(DEFAULT_ROOT / "rules", d / "rules")
+        shutil.copytree(DEFAULT_ROOT / "learning_library", d / "learning_library")
+    (b / "rules/thresholds.yaml").write_text((a / "rules/thresholds.yaml").read_text().replace("min_gap: 0.15",
+                                                                                               "min_gap: 0.2"))
+    r = run("catalog", "diff", a, b)
+    assert r.exit_code == 0
+    assert "-min_gap: 0.15\n+min_gap: 0.2\n" in r.output and "rules/thresholds.yaml" in r.output
+    assert "changed  rules/thresholds.yaml  +1 -1" in run("catalog", "diff", a, b, "--stat").output
+    same = run("catalog", "diff", a, a)
+    assert same.exit_code == 0 and same.stdout == "" and "0 files differ" in same.stderr
+    assert run("catalog", "diff", a, tmp_path / "nothing-here").exit_code == 2
+
+
+def test_catalog_versions_export_and_diff_of_an_instance(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAIRWAY_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("FAIRWAY_ENV", "development")
+    monkeypatch.delenv("FAIRWAY_DATABASE_URL", raising=False)
+    assert run("db", "upgrade").exit_code == 0
+    listed = run("catalog", "versions")
+    assert listed.exit_code == 0 and listed.output.startswith("*    1 ") and "initial" in listed.output
+    out = tmp_path / "v1"
+    assert run("catalog", "export", 1, out).exit_code == 0
+    assert (out / "rules/thresholds.yaml").read_text() == (DEFAULT_ROOT / "rules/thresholds.yaml").read_text()
+    assert run("catalog", "diff", 1, DEFAULT_ROOT).stdout == ""
+    assert run("catalog", "export", 1, tmp_path / "v1.zip").exit_code == 0
+    assert (tmp_path / "v1.zip").read_bytes()[:2] == b"PK"
+    assert run("catalog", "diff", 7, DEFAULT_ROOT).exit_code == 2

@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # should not pay for the database layer they do not use
     from engine.catalog import load_catalog
 
+    from . import catalog_live
     from .extensions import csrf, db, login_manager, migrate
     _listen_for_sqlite()
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FAIRWAY_INSTANCE") or None
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cfg.init_database(app, db)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
+    catalog_live.init_app(app)          # after CSRF: a refused request loads nothing
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -47,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api.routes import bp as api_bp
     from .archive.routes import bp as archive_bp
     from .assignments.routes import bp as assignments_bp
+    from .authoring.routes import bp as authoring_bp
     from .auth.routes import bp as auth_bp
     from .catalog.routes import bp as catalog_bp
     from .coach.routes import bp as coach_bp
@@ -60,7 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.register(app)
     errors.register(app)
     app.register_blueprint(vendor_blueprint())
-    for bp in (auth_bp, team_bp, reps_bp, coach_bp, archive_bp, assignments_bp, catalog_bp, admin_bp, api_bp):
+    for bp in (auth_bp, team_bp, reps_bp, coach_bp, archive_bp, assignments_bp, catalog_bp, authoring_bp, admin_bp,
+               api_bp):
         app.register_blueprint(bp)
     from . import jobs
     jobs.init_app(app)
@@ -71,7 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         db.session.execute(db.text("select 1"))
-        return {"status": "ok", "catalog": app.extensions["fairway.catalog"].version}
+        return {"status": "ok", "catalog": catalog_live.live_catalog().version,
+                "catalog_number": app.extensions.get("fairway.catalog_number")}
 
     @app.after_request
     def security_headers(response):

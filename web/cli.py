@@ -709,6 +709,9 @@ def user_problems(username: str, name: str, role: str, teams, divisions) -> list
     return problems
 
 
+from . import catalog_cli  # noqa: E402,F401  (catalog whatif, diff, export, versions)
+
+
 def main():  # pragma: no cover - console entry point
     cli(prog_name="fairway")
 

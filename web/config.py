@@ -58,6 +58,7 @@ def defaults(instance_path: str) -> dict:
         "FAIRWAY_PROXY_COUNT": 0,              # reverse proxies in front whose X-Forwarded-* headers to trust
         # the team page lists every rep of a scope up to this many; beyond, its teams first
         "FAIRWAY_TEAM_PAGE_REPS": 60,
+        "FAIRWAY_CATALOG_STORE": str(Path(instance_path) / "catalog"),  # published versions, as folders
     }
 
 
@@ -91,8 +92,8 @@ def init_database(app, db) -> None:
 
 def from_environment() -> dict:
     """FAIRWAY_SECRET_KEY, FAIRWAY_DATABASE_URL, FAIRWAY_ENV, FAIRWAY_CATALOG, FAIRWAY_IMPORT_ROOT,
-    FAIRWAY_MAX_UPLOAD_FILE_BYTES, FAIRWAY_MAX_UPLOAD_TOTAL_BYTES, and the job queue's and the proxy's
-    settings (JOB_SETTINGS)."""
+    FAIRWAY_MAX_UPLOAD_FILE_BYTES, FAIRWAY_MAX_UPLOAD_TOTAL_BYTES, FAIRWAY_CATALOG_STORE, and the job
+    queue's and the proxy's settings (JOB_SETTINGS)."""
     env = os.environ
     out = {}
     if env.get("FAIRWAY_ENV"):
@@ -101,7 +102,8 @@ def from_environment() -> dict:
         out["SECRET_KEY"] = env["FAIRWAY_SECRET_KEY"]
     if env.get("FAIRWAY_DATABASE_URL"):
         out["SQLALCHEMY_DATABASE_URI"] = env["FAIRWAY_DATABASE_URL"]
-    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", *SIZE_LIMITS, *JOB_SETTINGS, *SMTP):
+    for key in ("FAIRWAY_CATALOG", "FAIRWAY_IMPORT_ROOT", "FAIRWAY_CATALOG_STORE", *SIZE_LIMITS, *JOB_SETTINGS,
+                *SMTP):
         if env.get(key):
             out[key] = env[key]
     return out

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Flask, current_app
+from flask import Flask
 from markupsafe import Markup, escape
 
 from engine.files import human_size
 
 
 def _catalog():
-    return current_app.extensions["fairway.catalog"]
+    from .catalog_live import live_catalog
+    return live_catalog()
 
 
 def metric_value(value, metric_id: str, lower_bound: bool = False) -> str:

@@ -282,3 +282,63 @@ class Job(db.Model):
     @property
     def status_enum(self) -> JobStatus:
         return JobStatus(self.status)
+# --------------------------------------------------------------------------- the catalog's versions
+
+class CatalogVersion(db.Model):
+    """A published catalog: its files whole, who published it, when, why, and what changed."""
+
+    __tablename__ = "catalog_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True, index=True)
+    kind: Mapped[str] = mapped_column(String(20))                 # initial, publish, restore
+    files: Mapped[dict] = mapped_column(JSON)                     # {relative path: text}
+    digest: Mapped[str] = mapped_column(String(64))               # engine.catalog.bundle.digest of the files
+    catalog_version: Mapped[str] = mapped_column(String(40))      # the loaded catalog's content hash
+    message: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    base_number: Mapped[int | None] = mapped_column(Integer)      # the version the draft started from
+    previous_number: Mapped[int | None] = mapped_column(Integer)  # the version it replaced
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[list] = mapped_column(JSON, default=list)     # [{path, status, added, removed}]
+    diff: Mapped[str] = mapped_column(Text, default="")           # unified diff from the version it replaced
+
+    author = relationship("User")
+
+
+class CatalogState(db.Model):
+    """The one row saying which version is live: every process of the app reads it per request."""
+
+    __tablename__ = "catalog_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)    # always 1
+    live_number: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CatalogDraft(db.Model):
+    """A user's draft: the whole catalog as they are changing it, on top of a version."""
+
+    __tablename__ = "catalog_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True, index=True)
+    base_number: Mapped[int] = mapped_column(Integer)
+    files: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    user = relationship("User")
+
+
+class CatalogAudit(db.Model):
+    """Who did what to the catalog, and when: drafts edited, versions published and restored."""
+
+    __tablename__ = "catalog_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(30), index=True)
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    path: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    user = relationship("User")

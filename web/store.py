@@ -8,26 +8,30 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
 from flask import current_app
 
-from engine.diagnosis.analysis import analyse
+from engine.diagnosis.analysis import analyse, evaluable_here
 from engine.catalog.model import Catalog
 from engine.dataset import load_dataset
+from engine.dataset.model import Dataset as EngineDataset
 from engine.errors import DatasetError, Problem
-from engine.diagnosis.snapshot import rep_documents
+from engine.diagnosis.snapshot import folder_documents, rep_documents
+from engine.isolation import run_isolated
 from engine.reports import month_facts, report_window
 
+from .catalog_live import live_catalog
 from .extensions import db
 from .models import Dataset, RepSnapshot, User
 from .reps.charts import activity_progress
 
 
 def catalog() -> Catalog:
-    """The catalog loaded once by the app factory."""
-    return current_app.extensions["fairway.catalog"]
+    """The live catalog, as this request is served with it (web.catalog_live)."""
+    return live_catalog()
 
 
 def import_root() -> Path:
@@ -60,8 +64,7 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
     cat = catalog()
     ds = load_dataset(folder, cat.pipeline, progress=progress)     # raises DatasetError with every problem
     say("analysing: metrics, benchmarks, significance, the rules")
-    analysis = analyse(ds, cat, period)
-    docs, aggregates = rep_documents(analysis, cat)
+    docs, aggregates = documents(ds, folder, cat, period)
     say(f"storing {len(docs):,} reps")
     keep = Path(current_app.config["FAIRWAY_DATASETS"])
     keep.mkdir(parents=True, exist_ok=True)
@@ -71,20 +74,14 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         for f in folder.iterdir():
             if f.is_file() and f.suffix in (".csv", ".parquet"):
                 shutil.copy2(f, staging / f.name)
-        save_report_facts(ds, analysis.table.period.label, staging)
-        dataset = Dataset(name=name, source=source, folder=target.name, period=analysis.table.period.label,
-                          as_of=analysis.table.period.as_of.date(), catalog_version=cat.version,
+        save_report_facts(ds, aggregates["period"], staging)
+        dataset = Dataset(name=name, source=source, folder=target.name, period=aggregates["period"],
+                          as_of=date.fromisoformat(aggregates["as_of"]), catalog_version=cat.version,
                           summary=ds.summary() | {"warnings": list(ds.warnings)}, aggregates=aggregates,
                           imported_by=user.id if user else None)
         db.session.add(dataset)
         db.session.flush()
-        db.session.add_all(RepSnapshot(
-            dataset_id=dataset.id, rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"],
-            division=d["division"], manager=d["manager"],
-            focus_gap=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["behaviour_gap"],
-            focus_skill=(d["diagnosis"] or {}).get("focus", {}) and d["diagnosis"]["focus"]["skill_gap"],
-            goal_progress=activity_progress((d["metrics"] or {}).get("goals") or {}),
-            metrics=d["metrics"], diagnosis=d["diagnosis"], charts=d["charts"], plan=d["plan"]) for d in docs)
+        db.session.add_all(_snapshot(dataset.id, d) for d in docs)
         db.session.flush()
         from .rhythm.followup import measure_plans
         measure_plans(dataset)                    # each open plan's KPI on the new data
@@ -129,6 +126,43 @@ def save_report_facts(ds, period: str, folder: Path) -> None:
     for month in sorted(months):
         facts = month_facts(ds, month)
         facts.save(folder / REPORT_FACTS / facts.month)
+
+
+def _snapshot(dataset_id: int, d: dict) -> RepSnapshot:
+    focus = (d["diagnosis"] or {}).get("focus") or {}
+    return RepSnapshot(dataset_id=dataset_id, rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"],
+                       division=d["division"], manager=d["manager"], focus_gap=focus.get("behaviour_gap"),
+                       focus_skill=focus.get("skill_gap"),
+                       goal_progress=activity_progress((d["metrics"] or {}).get("goals") or {}),
+                       metrics=d["metrics"], diagnosis=d["diagnosis"],
+                       charts=d["charts"], plan=d["plan"])
+
+
+def documents(ds: EngineDataset, folder: Path, cat: Catalog, period: str | None) -> tuple[list[dict], dict]:
+    """Every rep's documents and the aggregates of a loaded dataset under a catalog.
+
+    The rules run in this process when it may register the catalog's ruleset (it is, or
+    becomes, the live one), else in a child process (engine.isolation), which reads the
+    dataset folder and the catalog's folder again.
+    """
+    if evaluable_here(cat, may_register=True):
+        return rep_documents(analyse(ds, cat, period), cat)
+    return run_isolated(folder_documents, str(folder), str(cat.root), period)
+
+
+def rediagnose(dataset: Dataset, cat: Catalog) -> tuple[list[dict], dict]:
+    """The documents of a stored dataset (its copy, its period) under another catalog;
+    DatasetError if the copy does not fit the catalog's pipeline."""
+    folder = dataset_folder(dataset)
+    return documents(load_dataset(folder, cat.pipeline), folder, cat, dataset.period)
+
+
+def replace_snapshots(dataset: Dataset, docs: list[dict], aggregates: dict, catalog_version: str) -> None:
+    """The dataset's snapshots replaced by `docs`, in the caller's transaction (not committed)."""
+    db.session.execute(db.delete(RepSnapshot).where(RepSnapshot.dataset_id == dataset.id))
+    db.session.add_all(_snapshot(dataset.id, d) for d in docs)
+    dataset.aggregates = aggregates
+    dataset.catalog_version = catalog_version
 
 
 def dataset_folder(dataset: Dataset) -> Path:

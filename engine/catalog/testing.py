@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..dialogue import conversation as dialogue
-from ..diagnosis.diagnose import RepDiagnosis, cmp_fact, fill_says, interpret, metrics_fact, run_rules
+from ..diagnosis.diagnose import RepDiagnosis, fill_says, interpret, metrics_fact, run_rules
 from ..metrics.registry import SampleKind
-from ..rules.compile import Compiled, compile_catalog
+from ..rules.compile import Compiled, cmp_fact, compile_catalog, limits
 from ..statistics.stats import relative_gap
 from .model import Catalog
 from .specs import CatalogTest, Direction
@@ -50,7 +50,7 @@ def _facts(catalog: Catalog, compiled: Compiled, t: CatalogTest, rows: dict) -> 
     for gid, r in rows.items():
         counted = reg.get(r["metric"]).test == SampleKind.count
         facts.append(cmp_fact(gid, r["q"], r["rel_gap"], r["benchmark"] if counted else r["n"],
-                              r["value"], r["benchmark"]))
+                              r["value"], r["benchmark"], limits(catalog, gid)))
     values = {r["metric"]: r["value"] for r in rows.values()}
     values.update(t.metrics)
     benches = {m: dict(b) for m, b in t.benchmarks.items()}
@@ -74,6 +74,14 @@ def run_catalog_tests(catalog: Catalog, compiled: Compiled | None = None) -> lis
     for k, (file, t, rows) in enumerate(prepared):
         results.append(_judge(catalog, file, t, rows, outcomes[str(k)]))
     return results
+
+
+def run_folder_tests(folder: str) -> list[TestOutcome]:
+    """run_catalog_tests of the catalog in `folder`: for a child process (engine.isolation)."""
+    from pathlib import Path
+
+    from .loader import load_catalog
+    return run_catalog_tests(load_catalog(Path(folder)))
 
 
 def _judge(catalog: Catalog, file: str, t: CatalogTest, rows: dict, outcome) -> TestOutcome:

@@ -25,7 +25,7 @@ from ..statistics.gaps import compare_gaps
 from ..yamlspec.template import SAYS
 from .impact import behaviour_impact, build_chains, performance_impact, ranking_impact
 from ..metrics.table import MetricTable
-from ..rules.compile import Compiled, compile_catalog
+from ..rules.compile import Compiled, cmp_fact, compile_catalog, limits
 
 BENCHMARK_LABEL = {k.value: k.value.replace("_", " ") for k in BenchmarkKind}
 
@@ -362,28 +362,25 @@ def why(catalog: Catalog, f: Finding, result: Row | None = None) -> str:
 
 # --------------------------------------------------------------------------- facts
 
-def rep_facts(table: MetricTable, benchmarks, compiled: Compiled, comparisons: pd.DataFrame
-              ) -> list[list[dict]]:
-    """The facts of every rep: their comparisons and the metric values the evidence reads."""
+def rep_facts(table: MetricTable, benchmarks, compiled: Compiled, comparisons: pd.DataFrame,
+              catalog: Catalog) -> list[list[dict]]:
+    """The facts of every rep: their comparisons (with their margins over the catalog's
+    thresholds) and the metric values the evidence reads."""
     R = len(table.reps)
     facts: list[list[dict]] = [[] for _ in range(R)]
     ok = comparisons["tested"].to_numpy(dtype=bool)
     cols = comparisons.loc[ok, ["rep", "gap", "q", "rel_gap", "value", "benchmark", "n", "metric"]]
     counted = cols["metric"].map(lambda m: table.registry.get(m).test.value == "count").to_numpy(dtype=bool)
     sample = np.where(counted, cols["benchmark"], cols["n"])
+    lims = {g: limits(catalog, g) for g in cols["gap"].unique()}
     for (rep, gap, q, rel, value, bench, _n, _m), s in zip(cols.itertuples(index=False), sample):
-        facts[int(rep)].append(cmp_fact(gap, q, rel, s, value, bench))
+        facts[int(rep)].append(cmp_fact(gap, q, rel, s, value, bench, lims[gap]))
     metric_cols = {p: table.value[m].to_numpy(dtype=float) for p, m in compiled.metric_properties.items()}
     for p, (m, kind, factor) in compiled.difference_properties.items():
         metric_cols[p] = table.value[m].to_numpy(dtype=float) - factor * benchmarks[kind][m].to_numpy(dtype=float)
     for i in range(R):
         facts[i].append(metrics_fact({p: col[i] for p, col in metric_cols.items()}))
     return facts
-
-
-def cmp_fact(gap: str, q: float, rel: float, sample: float, value: float, bench: float) -> dict:
-    return {"t": "cmp", "gap": gap, "q": float(q), "rel": float(rel), "sample": float(sample),
-            "value": float(value), "bench": float(bench)}
 
 
 def metrics_fact(values: dict[str, float]) -> dict:
@@ -400,7 +397,7 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
     """Findings and focus for every rep of the table."""
     compiled = compiled or compile_catalog(catalog)
     comparisons = compare_gaps(table, benchmarks, catalog)
-    facts = rep_facts(table, benchmarks, compiled, comparisons)
+    facts = rep_facts(table, benchmarks, compiled, comparisons, catalog)
     outcomes = run_rules(catalog, compiled, ((str(i), f) for i, f in enumerate(facts)))
     chains = build_chains(table, catalog.pipeline)
     columns = _Columns(table, benchmarks)

@@ -71,6 +71,17 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
     return docs, clean(aggregates(analysis, catalog))
 
 
+def folder_documents(dataset: str, catalog: str, period: str | None) -> tuple[list[dict], dict]:
+    """rep_documents of a dataset folder under a catalog folder: for a child process (engine.isolation)."""
+    from pathlib import Path
+
+    from ..catalog.loader import load_catalog
+    from ..dataset import load_dataset
+    from .analysis import analyse
+    cat = load_catalog(Path(catalog))
+    return rep_documents(analyse(load_dataset(Path(dataset), cat.pipeline), cat, period), cat)
+
+
 def aggregates(analysis: Analysis, catalog: Catalog) -> dict:
     """Team, division and company figures: metric values, funnels, medians, the team's reps."""
     t, bench = analysis.table, analysis.benchmarks

@@ -46,7 +46,8 @@ class Record:
 NUMBER = "number"
 TEXT = "text"
 SCHEMA = {
-    "cmp": {"gap": TEXT, "q": NUMBER, "rel": NUMBER, "sample": NUMBER, "value": NUMBER, "bench": NUMBER},
+    "cmp": {"gap": TEXT, "q": NUMBER, "rel": NUMBER, "sample": NUMBER, "value": NUMBER, "bench": NUMBER,
+            "sig": NUMBER, "big": NUMBER, "enough": NUMBER, "short": NUMBER},   # margins over the thresholds
     "finding": {"level": TEXT, "gap": TEXT, "explains": TEXT},
 }
 
@@ -151,6 +152,18 @@ def _register(host: _Host, name: str, definition: dict) -> None:
     _registered.add(name)
     host.assert_fact(name, {"sid": PRIME, "t": PRIME})
     host.delete_state(name, PRIME)
+
+
+def is_registered(name: str) -> bool:
+    """Whether the ruleset `name` is registered in this process already."""
+    with _lock:
+        return name in _registered
+
+
+def can_evaluate(name: str) -> bool:
+    """Whether the ruleset `name` is registered in this process, or can still be (MAX_RULESETS)."""
+    with _lock:
+        return name in _registered or len(_registered) < MAX_RULESETS
 
 
 def evaluate(name: str, definition: dict, actions: dict[str, Action],

@@ -2,8 +2,11 @@
 
 Facts, one state per rep evaluation:
 
-- `{"t": "cmp", "gap": <gap id>, "q", "rel", "sample", "value", "bench"}`: the comparison
-  of the rep with the benchmark of one gap (from engine.statistics.gaps);
+- `{"t": "cmp", "gap": <gap id>, "q", "rel", "sample", "value", "bench", "sig", "big",
+  "enough", "short"}`: the comparison of the rep with the benchmark of one gap (from
+  engine.statistics.gaps), with its margins over the thresholds (`cmp_fact`):
+  `sig` = significance - q, `big` = rel - the gap's min_gap, `enough` = sample - the
+  minimum sample, `short` = rel - min_shortfall;
 - `{"t": "metrics", "v__<metric>": value, "d__<metric>__<benchmark>__<factor>": value -
   factor x benchmark}`: the metric values the flows' evidence reads (absent where the rep
   has no data, so a condition on them never holds).
@@ -11,10 +14,11 @@ Facts, one state per rep evaluation:
 Rules, all derived from the catalog:
 
 - `perf__<P>`: a comparison of a performance gap that is significant (q below the
-  significance level), large enough (relative gap of at least min_gap) and on enough
-  data (sample of at least the minimum) asserts a performance finding;
-- `short__<P>`: a result at least `min_shortfall` short of its benchmark (significant or
-  not) asserts a shortfall: a behaviour gap under it is worth coaching;
+  significance level: sig > 0), large enough (relative gap of at least min_gap: big >= 0)
+  and on enough data (sample of at least the minimum: enough >= 0) asserts a performance
+  finding;
+- `short__<P>`: a result at least `min_shortfall` short of its benchmark (short >= 0,
+  significant or not) asserts a shortfall: a behaviour gap under it is worth coaching;
 - `behav__<B>__<P>`: a comparison of a behaviour gap B that is significant, large enough
   and on enough data, joined with a shortfall of a result P that B explains, asserts a
   behaviour finding. Significance is asked of the behaviour, which is what gets coached;
@@ -24,9 +28,20 @@ Rules, all derived from the catalog:
 - `ev__<B>__<E>`: the metric evidence E of the flow of B holds for the rep (whether or
   not B is a finding: the manager may choose to discuss B anyway);
 - `sink`: accepts every fact without firing, so that no fact is "unhandled".
+
+The thresholds enter as the margins of the facts, not as constants of the rules: the
+ruleset is the catalog's structure only (gaps, what explains and masks what, flows and
+their evidence), named by a hash of its definition. A catalog that differs in its
+thresholds (a what-if, an ops draft) or its learning library compiles to the same
+ruleset, so it is evaluated without registering another one in the rules engine, which
+is not safe with many per process (engine.rules.adapter.MAX_RULESETS). The margins
+decide exactly as the comparisons would: for finite doubles, a - b >= 0 exactly when
+a >= b.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -60,24 +75,46 @@ class Compiled:
     difference_properties: dict     # property -> (metric id, benchmark kind, factor)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The thresholds a comparison of one gap is held to (they enter the facts as margins)."""
+
+    significance: float
+    min_gap: float
+    min_sample: float
+    min_shortfall: float
+
+
+def limits(catalog: Catalog, gap_id: str) -> Limits:
+    """What a comparison of `gap_id` must reach under the catalog's thresholds."""
+    th = catalog.thresholds
+    gap = catalog.gap(gap_id)
+    d = catalog.registry.get(gap.metric)
+    return Limits(significance=float(th.significance), min_gap=float(catalog.min_gap_of(gap)),
+                  min_sample=float(min_sample(catalog, d.test, d.averaged)),
+                  min_shortfall=float(th.min_shortfall))
+
+
+def cmp_fact(gap: str, q: float, rel: float, sample: float, value: float, bench: float, lim: Limits) -> dict:
+    """The comparison fact of one gap for one rep, with its margins over the thresholds."""
+    q, rel, sample = float(q), float(rel), float(sample)
+    return {"t": "cmp", "gap": gap, "q": q, "rel": rel, "sample": sample, "value": float(value),
+            "bench": float(bench), "sig": lim.significance - q, "big": rel - lim.min_gap,
+            "enough": sample - lim.min_sample, "short": rel - lim.min_shortfall}
+
+
 def compile_catalog(catalog: Catalog) -> Compiled:
     """The ruleset of a catalog; CatalogError if it exceeds durable_rules' limits."""
-    th = catalog.thresholds
-    reg = catalog.registry
     rules: dict[str, dict] = {}
 
     def cmp_pattern(gap):
-        d = reg.get(gap.metric)
-        return {"$and": [{"t": "cmp"}, {"gap": gap.id},
-                         {"$lt": {"q": float(th.significance)}},
-                         {"$gte": {"rel": float(catalog.min_gap_of(gap))}},
-                         {"$gte": {"sample": float(min_sample(catalog, d.test, d.averaged))}}]}
+        return {"$and": [{"t": "cmp"}, {"gap": gap.id}, {"$gt": {"sig": 0.0}}, {"$gte": {"big": 0.0}},
+                         {"$gte": {"enough": 0.0}}]}
 
     for g in catalog.performance_gaps.values():
         rules[f"perf__{g.id}"] = {"all": [{"c": cmp_pattern(g)}], "run": "performance"}
         rules[f"short__{g.id}"] = {
-            "all": [{"c": {"$and": [{"t": "cmp"}, {"gap": g.id},
-                                    {"$gte": {"rel": float(th.min_shortfall)}}]}}],
+            "all": [{"c": {"$and": [{"t": "cmp"}, {"gap": g.id}, {"$gte": {"short": 0.0}}]}}],
             "run": "shortfall"}
     for b in catalog.behaviour_gaps.values():
         for p in b.explains:
@@ -112,7 +149,8 @@ def compile_catalog(catalog: Catalog) -> Compiled:
                                 f"at most {MAX_ACTIONS} in one ruleset"))
     if problems:
         raise CatalogError(problems)
-    return Compiled(name=f"fairway_{catalog.version}", definition=rules,
+    digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
+    return Compiled(name=f"fairway_{digest}", definition=rules,
                     metric_properties=metric_props, difference_properties=diff_props)
 
 

@@ -333,3 +333,79 @@ def parse_yaml(text: str, name: str) -> tuple[Located | None, list[Problem]]:
     problems: list[Problem] = []
     doc.data = _build(node, (), doc, problems)
     return doc, problems
+
+
+# --------------------------------------------------------------------------- where values are written (for edits)
+
+@dataclass
+class Span:
+    """Where a value is written in a YAML text: character offsets, column, block or flow.
+
+    `end` is just after the value's last character (a block collection ends with its last
+    value, before any comment or blank line that follows). engine.yamlspec.edit changes a
+    file through these, so that everything else (comments, order, layout) stays as written.
+    """
+
+    kind: str                                   # "map", "seq" or "scalar"
+    start: int
+    end: int
+    column: int
+    flow: bool = False
+    value: str | None = None                    # a scalar's text
+    items: list["Span"] = field(default_factory=list)                    # seq
+    entries: dict[str, tuple["Span", "Span"]] = field(default_factory=dict)   # map: key -> (key, value)
+
+
+def spans(text: str, name: str) -> tuple[Span | None, list[Problem]]:
+    """The spans of a document's values; (None, problems) for a text parse_yaml refuses."""
+    doc, problems = parse_yaml(text, name)
+    if doc is None or problems:
+        return None, problems or [Problem(file=name, message="not valid YAML")]
+    parser = yaml.SafeLoader(text)      # the pure-Python parser: its marks count characters
+    stack: list[tuple[Span, list]] = []   # (collection, [pending key span])
+    root: Span | None = None
+    try:
+        while not isinstance(event := parser.get_event(), yaml.StreamEndEvent):
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                end = event.end_mark.index
+                while end > event.start_mark.index and text[end - 1] in " \t\r\n":   # a block scalar's line breaks
+                    end -= 1
+                node = Span("scalar", event.start_mark.index, end, event.start_mark.column,
+                            value=getattr(event, "value", None))
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
+                stack.append((Span(kind, event.start_mark.index, event.start_mark.index, event.start_mark.column,
+                                   flow=bool(event.flow_style)), []))
+                continue
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                node, _ = stack.pop()
+                children = node.items + [v for _, v in node.entries.values()]
+                node.end = event.end_mark.index if node.flow else max((c.end for c in children), default=node.start)
+            else:
+                continue
+            if not stack:
+                root = node
+                continue
+            parent, pending = stack[-1]
+            if parent.kind == "seq":
+                parent.items.append(node)
+            elif not pending:
+                pending.append(node)
+            else:
+                key = pending.pop()
+                parent.entries[str(key.value)] = (key, node)
+    finally:
+        parser.dispose()
+    return root, []
+
+
+def dump_block(data: Any) -> str:
+    """`data` written as block YAML (a mapping or a list), keys in their given order; lists
+    and mappings of plain values on one line."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+
+
+def dump_inline(value: Any) -> str:
+    """`value` written on one line, as a flow value: 0.25, text, "yes", [plan, team_median]."""
+    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=True, width=10 ** 6)
+    return text.removesuffix("\n").removesuffix("\n...").strip()

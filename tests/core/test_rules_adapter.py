@@ -31,7 +31,8 @@ def _actions(log: dict, fail: bool = False):
 
 
 def cmp(q):
-    return {"t": "cmp", "gap": "x", "q": q, "rel": 0.5, "sample": 20.0, "value": 1.0, "bench": 2.0}
+    return {"t": "cmp", "gap": "x", "q": q, "rel": 0.5, "sample": 20.0, "value": 1.0, "bench": 2.0,
+            "sig": 0.05 - q, "big": 0.35, "enough": 5.0, "short": 0.45}
 
 
 def test_more_reps_than_the_engine_has_states(tmp_path):

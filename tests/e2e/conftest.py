@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from browser_support import ARTIFACTS, BROWSER_ARGS, browser_tab, chromium_path, serving
+from browser_support import BROWSER_ARGS, browser_tab, chromium_path, serving
 from helpers import seed_web_instance
 
 
@@ -37,7 +37,5 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, live_server, request):
-    with browser_tab(browser, live_server["url"]) as pg:
+    with browser_tab(browser, live_server["url"], request.node.name) as pg:
         yield pg
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)

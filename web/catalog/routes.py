@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_login import login_required
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from engine.catalog.check import CheckReport, check_catalog
@@ -19,6 +18,7 @@ from engine.files import read_text
 
 from ..extensions import db
 from ..filters import metric_title, metric_value
+from ..markdown import render as render_markdown
 from ..models import CATALOG_ROLES, Assignment, CoachingPlan, PlanStatus, RepSnapshot
 from ..security import current_dataset, roles_required
 from ..store import catalog
@@ -173,20 +173,6 @@ def _source(key: str) -> Source | None:
     return catalog().sources.get(key)
 
 
-def _markdown() -> MarkdownIt:
-    """CommonMark with raw HTML disabled (so it is escaped), plus tables; links leave in a new tab."""
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
-
-    def link_open(renderer, tokens, idx, options, env):
-        href = str(tokens[idx].attrGet("href") or "")
-        if href.startswith(("http://", "https://")):
-            tokens[idx].attrSet("target", "_blank")
-            tokens[idx].attrSet("rel", "noopener noreferrer")
-        return renderer.renderToken(tokens, idx, options, env)
-    md.add_render_rule("link_open", link_open)
-    return md
-
-
 def _rendered(item) -> Markup:
     """A shipped Markdown asset as HTML, rendered once per catalog version."""
     cache = current_app.extensions.setdefault("fairway.catalog_pages", {})
@@ -198,7 +184,7 @@ def _rendered(item) -> Markup:
         text, problems = read_text(path, item.file, limit_name="markdown_file")
         if text is None or root not in path.resolve().parents:
             abort(404)
-        cache[key] = Markup(_markdown().render(text))
+        cache[key] = render_markdown(text)
     return cache[key]
 
 

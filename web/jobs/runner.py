@@ -107,6 +107,8 @@ def run_job(app: Flask, job_id: int) -> None:
         run = Run(app, job)
         run.beat.start()
         try:
+            from ..catalog_live import serve_live
+            serve_live(app)                    # the version live now, as a request would be served
             KINDS[job.kind](job, run)
         except JobLost:
             db.session.rollback()

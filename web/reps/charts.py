@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from statistics import median
 
-from flask import current_app
 from markupsafe import Markup
 
+from ..catalog_live import live_catalog
 from ..filters import metric_title, metric_value, money, nice_date, percent, rag_badge
 from ..models import RepSnapshot
 
@@ -25,7 +25,7 @@ BENCHMARK_WORDS = {"team_median": "team median", "division_median": "division me
 # --------------------------------------------------------------------------- shared helpers
 
 def catalog():
-    return current_app.extensions["fairway.catalog"]
+    return live_catalog()
 
 
 def role_kind(role_id: str) -> str:
