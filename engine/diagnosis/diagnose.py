@@ -406,8 +406,7 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
         rows_by_rep.setdefault(int(row["rep"]), {})[row["gap"]] = row
     reps = []
     left = table.reps["left"].to_numpy(dtype=bool) if "left" in table.reps else np.zeros(len(table.reps), bool)
-    for i in range(len(table.reps)):
-        rep = table.reps.iloc[i]
+    for i, rep in enumerate(table.reps[["rep_id", "name", "role", "team"]].to_dict("records")):
         if left[i]:
             reps.append(RepDiagnosis(rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
                                      focus=None, findings=(), left=True))
@@ -467,10 +466,27 @@ def fill_says(ev: Evidence, value_of: Callable[[str], float], bench_of: Callable
     The template policy (engine.yamlspec.template) applies again here: whatever the
     sentence, this never raises and allocates no more than a few hundred characters.
     """
-    first = next(iter(condition_comparisons(ev.when, ())), None)
-    if first is None:
+    said = said_of(ev)
+    if said is None:
         return SAYS.render(ev.says, {})
-    _, cmp = first
-    bound = cmp.bounds()[0][1]
-    bench = bench_of(cmp.metric, bound) if isinstance(bound, BenchmarkKind) else bound
-    return SAYS.render(ev.says, {"value": value_of(cmp.metric), "benchmark": bench})
+    metric, bound = said
+    bench = bench_of(metric, bound) if isinstance(bound, BenchmarkKind) else bound
+    return SAYS.render(ev.says, {"value": value_of(metric), "benchmark": bench})
+
+
+_SAID: dict[int, tuple[Evidence, tuple[str, object] | None]] = {}
+
+
+def said_of(ev: Evidence) -> tuple[str, object] | None:
+    """The metric and bound (a benchmark kind, or a number) an evidence sentence speaks of (its
+    first comparison), or None; found once per evidence, as a catalog never changes once loaded
+    (the evidence is kept with its answer, so that its id stays its own)."""
+    kept = _SAID.get(id(ev))
+    if kept is not None and kept[0] is ev:
+        return kept[1]
+    first = next(iter(condition_comparisons(ev.when, ())), None)
+    found = None if first is None else (first[1].metric, first[1].bounds()[0][1])
+    if len(_SAID) > 20_000:                  # many catalogs loaded in one process (drafts, what-ifs)
+        _SAID.clear()
+    _SAID[id(ev)] = (ev, found)
+    return found

@@ -23,6 +23,7 @@ import math
 import re
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping
 
 from ..errors import did_you_mean
@@ -112,14 +113,21 @@ class TemplatePolicy:
         """`text` with its placeholders filled; `text` as written if it breaks the policy."""
         if not isinstance(text, str):
             return ""
-        if self.issues(text):
+        pieces = self._pieces(text)
+        if pieces is None:
             return text
         out = []
-        for literal, field, spec, _ in string.Formatter().parse(text):
+        for literal, field, spec in pieces:
             out.append(literal)
             if field is not None:
-                out.append(format(_number(values.get(field)), spec or ""))
+                out.append(format(_number(values.get(field)), spec))
         return "".join(out)
+
+    @lru_cache(maxsize=4096)                 # a catalog's sentences, parsed and checked once each
+    def _pieces(self, text: str) -> tuple[tuple[str, str | None, str], ...] | None:
+        if self.issues(text):
+            return None
+        return tuple((literal, field, spec or "") for literal, field, spec, _ in string.Formatter().parse(text))
 
 
 def _number(value: object) -> float:
