@@ -310,6 +310,8 @@ def test_forwarded_headers_are_trusted_only_behind_the_configured_proxies(tmp_pa
         from flask import request
         app.add_url_rule("/echo", "echo", lambda: {"scheme": request.scheme, "host": request.host,
                                                    "remote": request.remote_addr})
+        with app.app_context():
+            db.create_all()                     # every request reads which catalog version is live
         headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
                    "X-Forwarded-Host": "fairway.example.com"}
         answer = app.test_client().get("/echo", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_json()
