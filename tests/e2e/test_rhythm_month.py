@@ -44,7 +44,8 @@ def import_month(tab, month: str):
     tab.fill("input[name=period]", month)
     tab.fill("input[name=name]", f"CRM export {month}")
     tab.click("main form button[type=submit]")
-    tab.wait_for_load_state("networkidle")
+    tab.wait_for_url(re.compile(r"/admin/jobs/\d+$"))          # the import runs in the job queue
+    tab.locator(".badge-job-succeeded").wait_for(timeout=120000)  # the page follows it by itself
     assert month in tab.inner_text("main")
 
 
