@@ -169,6 +169,9 @@ def test_a_fairway_dataset_import_shows_its_coverage(app, client, admin, seeded_
     assert "days_in_stage" in cov and "not in the data" in cov
     ds = stored(app)[-1]
     assert "stage history" in text(client.get(f"/admin/datasets/{ds}").get_data(as_text=True))
+    listing = client.get("/admin/datasets").get_data(as_text=True)
+    row = next(tr for tr in re.findall(r"<tr[^>]*>.*?</tr>", listing, re.S) if f"/admin/datasets/{ds}\"" in tr)
+    assert 'title="stage history">not in the data: 1<' in row
 
 
 def test_a_hubspot_sync_in_a_server_folder(app, client, admin, forms, tmp_path):
@@ -176,12 +179,18 @@ def test_a_hubspot_sync_in_a_server_folder(app, client, admin, forms, tmp_path):
     write_exports(root / "hubspot" / "oct", "hubspot-sync", **EXPORT)
     page = client.get("/admin/datasets/folder").get_data(as_text=True)
     assert 'value="hubspot/oct"' in page
-    r = job_outcome(client, forms.post("/admin/datasets/folder", {"folder": "hubspot/oct", "format": "hubspot"}))
+    overlay = tmp_path / "acme.yaml"
+    overlay.write_text("timezone: Europe/Berlin\n")
+    r = job_outcome(client, post_multipart(client, "/admin/datasets/folder", {
+        "folder": "hubspot/oct", "format": "hubspot", "overlay": _file("acme.yaml", overlay.read_bytes())}))
     shown = text(r.get_data(as_text=True))
-    assert "Dataset accepted" in shown and "Import report: hubspot mapping" in shown
-    want = cli_report(root / "hubspot" / "oct", "hubspot")
+    assert "Dataset accepted" in shown and "Import report: hubspot mapping with acme.yaml" in shown
+    assert "Times read in Europe/Berlin" in shown                       # the overlay's setting was used
+    want = cli_report(root / "hubspot" / "oct", "hubspot", overlay)
+    assert want["timezone"] == "Europe/Berlin"
     assert f"{want['tables']['opportunities']['kept']:,} rows" in shown
     assert (root / "hubspot" / "oct" / "deal.csv").is_file()          # a server folder is read, not taken
+    assert not any(Path(app.instance_path, "tmp").iterdir())           # the overlay and the staging are gone
 
 
 def _file(name: str, content: bytes):

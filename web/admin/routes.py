@@ -99,7 +99,9 @@ def datasets():
     pending = db.session.execute(db.select(Job).where(Job.status.in_([JobStatus.queued.value,
                                                                       JobStatus.running.value]))
                                  .order_by(Job.id)).scalars().all()
-    return render_template("admin/datasets.html", items=items, action=ActionForm(), pending=pending)
+    missing = {d.id: [row["data"] for row in _coverage(d) if not row["present"]] for d in items}
+    return render_template("admin/datasets.html", items=items, action=ActionForm(), pending=pending,
+                           missing=missing)
 
 
 @bp.get("/datasets/<int:dataset_id>")
