@@ -6,6 +6,7 @@ writes its success with `run.finish_in` inside the transaction of its own work.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -28,10 +29,10 @@ def import_dataset(job: Job, run: Run) -> None:
     folder = Path(p["folder"])
     try:
         if p.get("mapping"):
-            with tempfile.TemporaryDirectory(prefix="convert-", dir=work_tmp()) as staging:
+            with tempfile.TemporaryDirectory(prefix="convert-", dir=work_tmp(), ignore_cleanup_errors=True) as staging:
                 dataset = Path(staging) / "dataset"
                 report = _convert(folder, p, dataset, run)
-                _store(job, run, dataset, report)
+                _store(job, run, dataset, report, Path(staging))
         else:
             _store(job, run, folder, None)
     except ProblemsError as err:
@@ -68,9 +69,11 @@ def _convert(folder: Path, p: dict, out: Path, run: Run) -> dict:
                              "overlay": Path(p["overlay"]).name if p.get("overlay") else None}))
 
 
-def _store(job: Job, run: Run, folder: Path, report: dict | None) -> None:
+def _store(job: Job, run: Run, folder: Path, report: dict | None, staging: Path | None = None) -> None:
     """Ingest the dataset folder; the job's outcome (with the import report and the data's coverage)
-    is written in the transaction that stores the dataset."""
+    is written in the transaction that stores the dataset, once the job's own files (the upload, the
+    overlay, the converted export) are removed: the dataset's copy is in place by then, and whoever
+    sees the outcome finds nothing of the job left in the instance."""
     from engine.dataset.model import Coverage
     from engine.sources import coverage_rows
     p = job.params
@@ -87,6 +90,9 @@ def _store(job: Job, run: Run, folder: Path, report: dict | None) -> None:
                        "warnings": list(ds.summary.get("warnings") or []), "coverage": coverage,
                        "report": report},
                       f"accepted: {note}")
+        cleanup(job)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     try:
         ingest(folder, name=p["name"], source=p["source"], user=user,
                make_current=p.get("make_current", True), period=p.get("period"), progress=run.progress,

@@ -230,9 +230,11 @@ PLAN_RATIO_FORMAT = {"won_deals": money, "proposals": percent, "opportunities": 
 PLAN_SOURCE = {"plan": "from the plan", "rep": "own trailing figure", "team": "team median"}
 
 
-def plan_rows(plan: list[dict]) -> list[dict]:
-    """The success plan, top down: what the month needs against the run rate, step by step."""
+def plan_rows(plan: list[dict], missing: dict | None = None) -> list[dict]:
+    """The success plan, top down: what the month needs against the run rate, step by step; a step
+    the data cannot count (no activities) has its run rate "not in the data"."""
     rows = []
+    missing = missing or {}
     for st in plan:
         show = money if st["metric"] == "revenue" else _plan_count
         needed, run, gap = st.get("needed"), st.get("run_rate"), st.get("gap")
@@ -241,6 +243,12 @@ def plan_rows(plan: list[dict]) -> list[dict]:
             value = PLAN_RATIO_FORMAT.get(st["step"], lambda v: _num(v, 2))(st["ratio_value"])
             ratio = f"{st['ratio']}: {value} ({PLAN_SOURCE.get(st.get('source'), 'estimate')})"
         status = progress_rag(run / needed if needed and run is not None else None)
+        if st.get("metric") in missing:
+            gone = not_in_data(missing[st["metric"]])
+            rows.append({"title": st["title"], "needed": gone if needed is None else show(needed),
+                         "actual": gone, "run_rate": gone,
+                         "gap": gone, "ratio": ratio, "badge": Markup("")})
+            continue
         rows.append({"title": st["title"], "needed": show(needed), "actual": show(st.get("actual")),
                      "run_rate": show(run), "gap": "n/a" if gap is None else (show(gap) if gap > 0 else "—"),
                      "ratio": ratio, "badge": rag_badge(status, "plan") if status else Markup("")})

@@ -83,6 +83,9 @@ def test_without_activities_the_rep_pages_say_not_in_the_data(app, client, auth,
     assert "Conversions are not in the data" in funnel and re.search(r">0<|>0%<", funnel) is None
     goals = chart(page, "chart-goals")
     assert NOT_IN_DATA in goals and ">0<" not in goals                # a calls goal, and no calls in the data
+    plan = page.split('class="fw-plan"')[1].split("</table>")[0]
+    calls = next(tr for tr in re.findall(r"<tr>(.*?)</tr>", plan, re.S) if "Calls" in tr)
+    assert calls.count(NOT_IN_DATA) >= 2 and "n/a" not in calls      # run rate and shortfall (and the need)
 
     closer = managers_reps(app, "closing")[0]
     page = client.get(f"/reps/{closer.rep_id}").get_data(as_text=True)
@@ -120,6 +123,9 @@ def test_the_conversation_says_not_in_the_data(app, client, auth, seeded_instanc
     table = html.split("The goals set this month")[1].split("</table>")[0]
     activity_goals = [tr for tr in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "Calls" in tr or "Connects" in tr]
     assert activity_goals and all(NOT_IN_DATA in tr for tr in activity_goals)
+    plan = html.split("The success plan")[1].split("</table>")[0]
+    calls = next(tr for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", plan, re.S) if "Calls" in tr)
+    assert NOT_IN_DATA in calls
     panel = html.split('data-chart="chart-talk"')[1].split("</figure>")[0]
     assert "Talk time is not in the data" in panel
 
