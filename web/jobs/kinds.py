@@ -29,7 +29,8 @@ def import_dataset(job: Job, run: Run) -> None:
     folder = Path(p["folder"])
     try:
         if p.get("mapping"):
-            with tempfile.TemporaryDirectory(prefix="convert-", dir=work_tmp(), ignore_cleanup_errors=True) as staging:
+            with tempfile.TemporaryDirectory(prefix="convert-", dir=work_tmp(),
+                                             ignore_cleanup_errors=True) as staging:
                 dataset = Path(staging) / "dataset"
                 report = _convert(folder, p, dataset, run)
                 _store(job, run, dataset, report, Path(staging))

@@ -330,7 +330,11 @@ def funnel_chart(rep: RepSnapshot, kind: str) -> Chart:
     """Conversion to the next step against the team and company medians, and the funnel table."""
     m, missing = rep.metrics or {}, missing_of(rep)
     steps = conversion_steps(m, kind)
-    shown = lambda s, key: not_in_data(missing[s["metric"]]) if s.get("metric") in missing else percent(s.get(key))  # noqa: E731
+
+    def shown(step: dict, key: str):
+        """A step's conversion (the rep's, or a median), or "not in the data" where the data cannot give it."""
+        return not_in_data(missing[step["metric"]]) if step.get("metric") in missing else percent(step.get(key))
+
     if kind == "closing":
         chart = Chart("chart-funnel", "The funnel: conversion to the next stage",
                       "Opportunities closed in the last 12 months",
@@ -516,9 +520,9 @@ def pipeline_chart(rep: RepSnapshot) -> Chart:
     history, activities = held(rep, "stage_history"), held(rep, "activities")
     horizon = catalog().pipeline.windows.pipeline_horizon_days
     at_risk = sum(1 for o in opps if o.get("at_risk"))
+    value = "not in the data" if "pipeline_value" in missing else fmt(stat(m, "pipeline_value"), "pipeline_value")
     chart = Chart("chart-pipeline", "Open pipeline",
-                  f"{'not in the data' if 'pipeline_value' in missing else fmt(stat(m, 'pipeline_value'), 'pipeline_value')}"
-                  " of value with close dates in the next "
+                  f"{value} of value with close dates in the next "
                   f"{horizon} days · {len(opps)} open, {at_risk} at risk",
                   columns=[("Opportunity", False), ("Stage", False), ("Amount", True), ("Expected close", False),
                            ("Days in stage", True), ("Activities", True), ("Status", False)])
