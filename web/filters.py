@@ -14,8 +14,16 @@ def _catalog():
     return live_catalog()
 
 
-def metric_value(value, metric_id: str, lower_bound: bool = False) -> str:
-    """A metric as a person reads it: 53%, $41,000, 8.2, 12 days."""
+def not_in_data(why: str = "") -> Markup:
+    """A muted label where the data lacks what a figure needs: never 0, 0% or $0."""
+    return Markup('<span class="not-in-data" title="{}">not in the data</span>').format(why or "not in the data")
+
+
+def metric_value(value, metric_id: str, lower_bound: bool = False, missing: dict | None = None) -> str:
+    """A metric as a person reads it: 53%, $41,000, 8.2, 12 days; "not in the data" where `missing`
+    (metric id -> why, the snapshot's `not_in_data`) says the data cannot give it."""
+    if missing and metric_id in missing:
+        return not_in_data(missing[metric_id])
     if value is None:
         return "n/a"
     text = _catalog().registry.get(metric_id).format(float(value), _catalog().pipeline.currency)
@@ -68,6 +76,7 @@ def rag_badge(rag: str | None, kind: str = "goal") -> Markup:
 
 def register(app: Flask) -> None:
     app.add_template_filter(metric_value)
+    app.add_template_global(not_in_data)
     app.add_template_filter(metric_title)
     app.add_template_filter(percent)
     app.add_template_filter(money)

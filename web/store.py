@@ -34,6 +34,14 @@ def catalog() -> Catalog:
     return live_catalog()
 
 
+def work_tmp() -> Path:
+    """Where uploads are unpacked and exports converted while they are checked: inside the instance,
+    each job's part removed when it ends."""
+    folder = Path(current_app.instance_path) / "tmp"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def import_root() -> Path:
     return Path(current_app.config["FAIRWAY_IMPORT_ROOT"]).resolve()
 

@@ -63,6 +63,9 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
             "trends": {k: metrics[i]["trends"][m] for k, m in {**ratio_names, "talk_minutes": "talk_minutes"}.items()
                        if m},
         }
+        # what the data cannot say for this rep: shown "not in the data", never 0 (Coverage.missing)
+        metrics[i]["not_in_data"] = {m: why for m, why in t.missing.items()
+                                     if (metrics[i]["metrics"].get(m) or {}).get("value") is None}
         rd = diag.reps[i] if diag is not None else None
         docs.append({"rep_id": rep["rep_id"], "name": rep["name"], "role": rep["role"], "team": rep["team"],
                      "division": rep["division"], "manager": rep["manager"],
@@ -97,6 +100,7 @@ def aggregates(analysis: Analysis, catalog: Catalog) -> dict:
             "win_rate": t.value.at[i, "win_rate"], "talk_minutes": t.value.at[i, "talk_minutes"],
             "calls": t.value.at[i, "activity.call"]})
     out["roster"] = roster
+    out["not_in_data"] = dict(t.missing)
     out["company_median"] = {role: {m: bench[BenchmarkKind.company_median].loc[idx, m].iloc[0]
                                     for m in keep}
                              for role, idx in t.reps.groupby("role").groups.items()}

@@ -26,6 +26,7 @@ import re
 import string
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Iterator, Literal, Union
 
@@ -420,6 +421,17 @@ def parse_mapping(text: str, name: str = "mapping.yaml", pipeline: Pipeline | No
 def shipped_mappings() -> dict[str, Path]:
     """The mappings shipped with fairway, by name (`salesforce`, `hubspot`, ...)."""
     return {p.stem: p for p in sorted(SHIPPED.glob("*.yaml"))}
+
+
+def shipped_mapping_choices() -> list[tuple[str, str]]:
+    """(name, description) of each shipped mapping, for a face to offer (the web's import form)."""
+    return [(name, description) for name, description in _shipped_descriptions()]
+
+
+@lru_cache(maxsize=1)
+def _shipped_descriptions() -> tuple[tuple[str, str], ...]:
+    # read once per process: the shipped mappings are part of the installed code
+    return tuple((name, load_mapping(path).description) for name, path in shipped_mappings().items())
 
 
 def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | None,

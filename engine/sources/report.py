@@ -13,7 +13,7 @@ from ..aggregation.backend import quote_ident
 
 if TYPE_CHECKING:
     from ..catalog.model import Catalog
-    from ..dataset.model import Dataset
+    from ..dataset.model import Coverage, Dataset
 
 MAX_UNMAPPED = 25           # distinct unmapped values listed per column
 
@@ -145,26 +145,7 @@ class ImportReport:
         """Per kind of data: present or not, and the metrics (and gaps) its absence disables."""
         if self.dataset is None:
             return []
-        cov = self.dataset.coverage
-        registry = catalog.registry if catalog is not None else None
-        rows = []
-        for key, title, families in COVERAGE:
-            present = bool(getattr(cov, key))
-            disabled: list[str] = []
-            gaps: list[str] = []
-            if not present and registry is not None:
-                disabled = [d.id for d in registry if d.id in families or d.family in families]
-                gaps = sorted(g.id for g in catalog.gaps.values() if g.metric in disabled)
-            rows.append({"data": title, "present": present, "disables": disabled, "gaps": gaps})
-        types = set(self.dataset.activity_types)
-        for t in sorted(types - set(cov.activity_types)) if cov.activities else []:
-            metrics = [d.id for d in registry if t in d.params] if registry is not None else []
-            gaps = sorted(g.id for g in catalog.gaps.values() if g.metric in metrics) if catalog else []
-            rows.append({"data": f"{t.replace('_', ' ')} activities", "present": False, "disables": metrics,
-                         "gaps": gaps})
-        rows.append({"data": "goals", "present": bool(cov.goals), "disables": [] if cov.goals else ["plan"],
-                     "gaps": []})
-        return rows
+        return coverage_rows(self.dataset.coverage, self.dataset.activity_types, catalog)
 
     def summary(self) -> dict:
         ds = self.dataset
@@ -226,6 +207,29 @@ class ImportReport:
         for w in s.get("warnings", []):
             lines.append(f"Warning: {w}")
         return "\n".join(lines)
+
+
+def coverage_rows(cov: "Coverage", activity_types, catalog: "Catalog | None" = None) -> list[dict]:
+    """What a dataset holds, kind by kind, and the metrics and gaps each missing kind disables:
+    the import report's coverage table, and the web's for a dataset in fairway's own format."""
+    registry = catalog.registry if catalog is not None else None
+    rows = []
+    for key, title, families in COVERAGE:
+        present = bool(getattr(cov, key))
+        disabled: list[str] = []
+        gaps: list[str] = []
+        if not present and registry is not None:
+            disabled = [d.id for d in registry if d.id in families or d.family in families]
+            gaps = sorted(g.id for g in catalog.gaps.values() if g.metric in disabled)
+        rows.append({"data": title, "present": present, "disables": disabled, "gaps": gaps})
+    for t in sorted(set(activity_types) - set(cov.activity_types)) if cov.activities else []:
+        metrics = [d.id for d in registry if t in d.params] if registry is not None else []
+        gaps = sorted(g.id for g in catalog.gaps.values() if g.metric in metrics) if catalog else []
+        rows.append({"data": f"{t.replace('_', ' ')} activities", "present": False, "disables": metrics,
+                     "gaps": gaps})
+    rows.append({"data": "goals", "present": bool(cov.goals), "disables": [] if cov.goals else ["plan"],
+                 "gaps": []})
+    return rows
 
 
 def _day(ts) -> str | None:

@@ -115,3 +115,21 @@ def test_a_short_result_nothing_explains_opens_the_conversation(org_folder, tmp_
     assert "34% of plan" in r.opening.why and "nothing in the data explains it" in r.opening.why
     doc = next(d for d in diagnosis_document(a.diagnosis)["reps"] if d["rep_id"] == rid)
     assert doc["focus"] is None and doc["opening"]["metric"] == "revenue"
+
+
+def test_the_snapshots_and_the_coverage_table_say_what_is_not_in_the_data(org_folder, tmp_path, catalog):
+    from engine.diagnosis.snapshot import rep_documents
+    from engine.sources import coverage_rows
+    ds = load_dataset(_copy(org_folder, tmp_path, drop=["activities.csv"]), catalog.pipeline)
+    docs, aggregates = rep_documents(analyse(ds, catalog), catalog)
+    for d in docs:
+        missing = d["metrics"]["not_in_data"]
+        assert missing["activity.call"] == "no activities in the data"
+        assert missing["talk_minutes"] and "win_rate" not in missing
+        assert all(d["metrics"]["metrics"][m]["value"] is None for m in missing)
+    assert aggregates["not_in_data"]["activity.call"] == "no activities in the data"
+    rows = {r["data"]: r for r in coverage_rows(ds.coverage, ds.activity_types, catalog)}
+    assert not rows["activities"]["present"] and rows["stage history"]["present"]
+    assert "activity.call" in rows["activities"]["disables"] and rows["activities"]["gaps"]
+    assert all(catalog.gaps[g].metric in rows["activities"]["disables"] for g in rows["activities"]["gaps"])
+    assert rows["goals"]["present"] and rows["stage history"]["disables"] == []

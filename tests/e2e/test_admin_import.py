@@ -30,3 +30,30 @@ def test_an_import_is_followed_to_its_outcome_without_reloading_by_hand(page, li
     page.wait_for_url(re.compile(r"/admin/datasets/\d+$"))
     assert page.get_by_text("Rows per file").is_visible()
     assert [e for e in page.js_errors if "favicon" not in e] == []
+
+
+def test_an_admin_imports_a_salesforce_export_with_its_mapping_and_reads_the_report(page, live_server):
+    from exports.make_exports import write_exports
+    target = live_server["instance"] / "imports" / "salesforce-export"
+    write_exports(target, "salesforce-api", reps=10, months=3, seed=3, end="2026-10")
+    sign_in(page, "admin")
+    page.goto(page.base_url + "/admin/datasets/folder")
+    page.select_option("select[name=folder]", "salesforce-export")
+    page.select_option("select[name=format]", "salesforce")
+    page.fill("input[name=name]", "Salesforce in a browser")
+    page.uncheck("input[name=make_current]")
+    page.get_by_role("button", name="Check and import").click()
+    page.wait_for_url(re.compile(r"/admin/jobs/\d+$"))
+    page.get_by_text("Dataset accepted").wait_for(timeout=120000)
+    report = page.locator("#import-report")
+    assert report.get_by_role("heading", name="Import report: salesforce mapping").is_visible()
+    # rows read and kept from the export's own files, with the reasons rows were left out
+    opp_row = report.locator("tr", has_text="Opportunity.csv").first
+    assert opp_row.is_visible() and "deleted in the CRM" in opp_row.inner_text()
+    assert report.get_by_text("Reps by role").is_visible()
+    coverage = page.locator("#data-coverage")
+    goals = coverage.locator("tr.missing", has_text="goals")
+    assert goals.is_visible() and "plan" in goals.inner_text()              # no goals in a CRM export
+    assert page.get_by_text("Warnings: None").count() == 0
+    shot(page, "12-salesforce-import-report")
+    assert [e for e in page.js_errors if "favicon" not in e] == []

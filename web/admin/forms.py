@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileAllowed, FileField, MultipleFileField
 from wtforms import (BooleanField, PasswordField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
@@ -119,13 +119,49 @@ class PasswordResetForm(FlaskForm):
         DataRequired(), EqualTo("password", message="The two passwords differ.")])
 
 
-class ImportForm(FlaskForm):
-    """What both imports share: a name, the month to review, make it current."""
+FAIRWAY_FORMAT = "fairway"
+MAX_OVERLAY_BYTES = 1024 * 1024          # an overlay is a few lines: the limit of any YAML file read
 
+
+def format_choices() -> list[SelectChoice]:
+    """Fairway's own dataset format, then each mapping shipped with the engine."""
+    from engine.sources import shipped_mapping_choices
+    return [SelectChoice(FAIRWAY_FORMAT, "fairway dataset (reps.csv, opportunities.csv, ...)"),
+            *(SelectChoice(name, f"{name}: {description}") for name, description in shipped_mapping_choices())]
+
+
+class ImportForm(FlaskForm):
+    """What both imports share: the format (or mapping), an overlay, a name, the month, make it current."""
+
+    format = SelectField("Format", choices=[], validate_choice=True, default=FAIRWAY_FORMAT,
+                         validators=[DataRequired(message="Choose the format of the files.")])
+    overlay = FileField("Org overlay (optional)", validators=[
+        Optional(), FileAllowed(["yaml", "yml"], "An overlay is a .yaml file.")])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     period = StringField("Month to review", validators=[Optional(), Regexp(
         PERIOD, message="A month as YYYY-MM, or leave empty for the latest month with data.")])
     make_current = BooleanField("Make it the current dataset", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.format.choices = format_choices()
+
+    @property
+    def mapping(self) -> str | None:
+        """The shipped mapping to convert the files with; None for fairway's own format."""
+        return None if self.format.data == FAIRWAY_FORMAT else self.format.data
+
+    def validate_overlay(self, field):
+        upload = field.data
+        if not upload or not getattr(upload, "filename", ""):
+            field.data = None
+            return
+        if self.mapping is None:
+            raise ValidationError("An overlay goes with a mapping: choose one as the Format, or no overlay.")
+        head = upload.stream.read(MAX_OVERLAY_BYTES + 1)
+        upload.stream.seek(0)
+        if len(head) > MAX_OVERLAY_BYTES:
+            raise ValidationError("An overlay is a small YAML file: at most 1 MiB.")
 
 
 class UploadForm(ImportForm):
@@ -134,7 +170,8 @@ class UploadForm(ImportForm):
     def validate_files(self, field):
         chosen = [f for f in (field.data or []) if f and f.filename]
         if not chosen:
-            raise ValidationError("Choose the dataset's CSV or Parquet files, or one .zip of them.")
+            raise ValidationError("Choose the dataset's (or the export's) CSV or Parquet files, or one .zip of "
+                                  "them.")
         zips = [f for f in chosen if f.filename.lower().endswith(".zip")]
         if zips and len(chosen) > 1:
             raise ValidationError("Upload either one .zip, or the CSV/Parquet files themselves, not both.")

@@ -7,15 +7,17 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
 from engine.errors import Problem, ProblemsError
 
+from ..catalog_live import live_catalog
 from ..extensions import db
 from ..jobs import submit
 from ..models import Dataset, Job, JobStatus, RepSnapshot, Role, User
 from ..security import current_dataset, roles_required
-from ..store import dataset_folder, import_root, make_current, server_folder
+from ..store import dataset_folder, import_root, make_current, server_folder, work_tmp
 from .forms import (ActionForm, PasswordResetForm, ServerFolderForm, UploadForm, UserCreateForm,
                     UserEditForm)
 from .uploads import UploadLimits, unpack_upload
@@ -97,7 +99,9 @@ def datasets():
     pending = db.session.execute(db.select(Job).where(Job.status.in_([JobStatus.queued.value,
                                                                       JobStatus.running.value]))
                                  .order_by(Job.id)).scalars().all()
-    return render_template("admin/datasets.html", items=items, action=ActionForm(), pending=pending)
+    missing = {d.id: [row["data"] for row in _coverage(d) if not row["present"]] for d in items}
+    return render_template("admin/datasets.html", items=items, action=ActionForm(), pending=pending,
+                           missing=missing)
 
 
 @bp.get("/datasets/<int:dataset_id>")
@@ -108,7 +112,8 @@ def dataset(dataset_id: int):
         db.select(RepSnapshot.role, RepSnapshot.focus_gap, db.func.count(RepSnapshot.id))
         .where(RepSnapshot.dataset_id == ds.id).group_by(RepSnapshot.role, RepSnapshot.focus_gap)
         .order_by(RepSnapshot.role, db.func.count(RepSnapshot.id).desc())).all()
-    return render_template("admin/dataset.html", ds=ds, focus=focus, action=ActionForm())
+    return render_template("admin/dataset.html", ds=ds, focus=focus, action=ActionForm(),
+                           coverage=_coverage(ds))
 
 
 @bp.route("/datasets/upload", methods=["GET", "POST"])
@@ -118,15 +123,17 @@ def upload():
     problems, ignored = [], []
     limits = UploadLimits.from_config(current_app.config)
     if form.validate_on_submit():
-        folder = Path(tempfile.mkdtemp(prefix="upload-", dir=upload_tmp()))   # the job removes it when done
+        work = Path(tempfile.mkdtemp(prefix="upload-", dir=upload_tmp()))   # the job removes it when done
+        folder = work / "files"
+        folder.mkdir()
         try:
-            ignored = unpack_upload(form.files.data, folder, limits)
+            ignored = unpack_upload(form.files.data, folder, limits, exports=form.mapping is not None)
         except ProblemsError as err:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
             problems = err.problems
         else:
             names = ", ".join(sorted(p.name for p in folder.iterdir()))
-            return _queue_import(form, folder, f"upload: {names}", f"Upload of {names}", ignored, owned=True)
+            return _queue_import(form, folder, f"upload: {names}", f"Upload of {names}", ignored, work)
     return render_template("admin/upload.html", form=form, problems=problems, ignored=ignored,
                            limits=limits)
 
@@ -143,7 +150,8 @@ def import_folder():
         except ProblemsError as err:
             problems = err.problems
         else:
-            return _queue_import(form, folder, f"server: {form.folder.data}", form.folder.data, [], owned=False)
+            work = Path(tempfile.mkdtemp(prefix="folder-", dir=upload_tmp())) if form.overlay.data else None
+            return _queue_import(form, folder, f"server: {form.folder.data}", form.folder.data, [], work)
     return render_template("admin/folder.html", form=form, problems=problems, root=str(import_root()))
 
 
@@ -202,6 +210,17 @@ def delete_dataset(dataset_id: int):
 
 # --------------------------------------------------------------------------- helpers
 
+def _coverage(ds: Dataset) -> list[dict]:
+    """What the stored dataset holds and what each missing kind of data turns off (engine's table)."""
+    from engine.dataset.model import Coverage
+    from engine.sources import coverage_rows
+    held = (ds.summary or {}).get("coverage")
+    if not held:
+        return []
+    cat = live_catalog()
+    return coverage_rows(Coverage.from_dict(held), cat.pipeline.activity_type_ids, cat)
+
+
 def _scope_choices(user: User | None = None) -> tuple[list[str], list[str]]:
     """Teams and divisions to choose from: the current dataset's, and the user's own."""
     ds = current_dataset()
@@ -222,31 +241,41 @@ def _apply_scope(user: User, form) -> None:
 
 def upload_tmp() -> Path:
     """Where uploads are unpacked while they are checked: inside the instance, emptied after each."""
-    folder = Path(current_app.instance_path) / "tmp"
-    folder.mkdir(exist_ok=True)
-    return folder
+    return work_tmp()
+
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
 
 
 def _server_folders(depth: int = 3) -> list[str]:
-    """Folders under the import root that hold a reps file, as paths relative to the root."""
+    """Folders under the import root that hold a table file (a dataset's, or a CRM export's), as
+    paths relative to the root."""
     root = import_root()
     if not root.is_dir():
         return []
-    found = []
-    for reps in sorted([*root.rglob("reps.csv"), *root.rglob("reps.parquet")]):
-        rel = reps.parent.relative_to(root)
+    found = set()
+    for f in root.rglob("*"):
+        if f.suffix.lower() not in TABLE_SUFFIXES or not f.is_file():
+            continue
+        rel = f.parent.relative_to(root)
         if len(rel.parts) <= depth and not any(p.startswith(".") for p in rel.parts):
-            found.append(rel.as_posix() or ".")
-    return sorted(set(found))
+            found.add(rel.as_posix() or ".")
+    return sorted(found)
 
 
-def _queue_import(form, folder: Path, source: str, default_name: str, ignored: list[str], owned: bool):
-    """Put the import on the job queue and show its page, which follows it to its outcome."""
+def _queue_import(form, folder: Path, source: str, default_name: str, ignored: list[str], work: Path | None):
+    """Put the import on the job queue and show its page, which follows it to its outcome.
+
+    `work` is the job's own folder (an unpacked upload, the overlay): the job removes it when done."""
     name = (form.name.data or "").strip() or default_name[:200]
     params = {"folder": str(folder), "name": name, "source": source[:500], "make_current": form.make_current.data,
-              "period": form.period.data or None, "ignored": ignored}
-    if owned:
-        params["owned_folder"] = str(folder)
+              "period": form.period.data or None, "ignored": ignored, "mapping": form.mapping}
+    if work is not None:
+        params["owned_folder"] = str(work)
+        if form.overlay.data:
+            overlay = work / (secure_filename(form.overlay.data.filename) or "overlay.yaml")
+            form.overlay.data.save(overlay)
+            params["overlay"] = str(overlay)
     job = submit("import", f"Import of {name}", params, current_user)
     return redirect(url_for("admin.job", job_id=job.id))
 

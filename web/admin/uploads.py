@@ -19,6 +19,7 @@ from engine.files import human_size
 DATASET_FILES = ("reps", "opportunities", "stage_history", "activities", "goals")
 EXPECTED_NAMES = ", ".join(f"{s}.csv" for s in DATASET_FILES) + " (or .parquet)"
 TABLE_EXTENSIONS = ("csv", "parquet", "txt", "tsv", "")     # names worth a "did you mean"
+EXPORT_EXTENSIONS = ("csv", "parquet", "txt", "tsv")          # what an import with a mapping reads
 CHUNK = 1024 * 1024
 RATIO_FLOOR = CHUNK          # tiny files may compress very well: the ratio counts beyond 1 MiB
 SERVER_FOLDER = "import larger datasets from a server folder (Datasets, Import a server folder)"
@@ -52,8 +53,9 @@ class UploadLimits:
 class Unpacker:
     """Writes the accepted files of one upload into `dest`, noting every problem."""
 
-    def __init__(self, dest: Path, limits: UploadLimits):
+    def __init__(self, dest: Path, limits: UploadLimits, exports: bool = False):
         self.dest, self.limits = dest, limits
+        self.exports = exports                    # a CRM export, for a mapping: any table file is taken
         self.left = limits.total_bytes           # of the whole upload
         self.problems: list[Problem] = []
         self.ignored: list[str] = []
@@ -71,6 +73,8 @@ class Unpacker:
         stem, dot, ext = name.rpartition(".")
         if not dot:
             stem, ext = name, ""
+        if self.exports:
+            return self.accept_export(label, name, ext)
         if stem in DATASET_FILES and ext in ("csv", "parquet"):
             if stem in self.seen:
                 self.refuse(label, f"a second {stem} file", expected="each dataset file once")
@@ -88,6 +92,22 @@ class Unpacker:
         else:
             self.ignored.append(label)
         return None
+
+    def accept_export(self, label: str, name: str, ext: str) -> str | None:
+        """A file of a CRM export: any CSV or Parquet table (the mapping says which it reads), once."""
+        if ext.lower() == "zip":
+            self.refuse(label, "a zip inside the zip: zips inside zips are not opened",
+                        expected="the export's CSV or Parquet files themselves in one zip")
+            return None
+        if ext.lower() not in EXPORT_EXTENSIONS or not name[:-len(ext) - 1].strip():
+            self.ignored.append(label)
+            return None
+        if name.lower() in self.seen:             # the mapping matches names whatever their case
+            self.refuse(label, f"a second file named {name} (names are matched whatever their case)",
+                        expected="each export file once")
+            return None
+        self.seen.add(name.lower())
+        return name
 
     # ----------------------------------------------------------------- bytes
 
@@ -128,7 +148,7 @@ class Unpacker:
         """Refuse what is plainly not the kind of file its name says."""
         if size == 0:
             return self.refuse(label, "an empty file (0 bytes)", expected="the file with its header row")
-        if name.endswith(".parquet"):
+        if name.lower().endswith(".parquet"):
             if not head.startswith(b"PAR1"):
                 self.refuse(label, "not a Parquet file", expected="a Parquet file, or the table saved as CSV")
             return None
@@ -196,20 +216,22 @@ class Unpacker:
         return None
 
 
-def unpack_upload(uploads: list, dest: Path, limits: UploadLimits) -> list[str]:
-    """Write the uploaded dataset files (or the one zip's) into `dest`, flat.
+def unpack_upload(uploads: list, dest: Path, limits: UploadLimits, exports: bool = False) -> list[str]:
+    """Write the uploaded dataset files (or the one zip's) into `dest`, flat; with `exports`, the
+    files of a CRM export that a mapping will read (any CSV or Parquet name).
 
     Returns the names ignored (not dataset files); raises UploadRefused listing every
     problem. On a refusal `dest` may hold partial files: the caller removes it.
     """
-    unpacker = Unpacker(dest, limits)
+    unpacker = Unpacker(dest, limits, exports)
     if len(uploads) == 1 and uploads[0].filename.lower().endswith(".zip"):
         unpacker.zip(uploads[0])
     else:
         unpacker.files(uploads)
     if not unpacker.problems and not unpacker.written:
         unpacker.refuse(", ".join(u.filename for u in uploads)[:200] or "the upload",
-                        "no dataset file in the upload", expected=EXPECTED_NAMES)
+                        "no export file (CSV or Parquet) in the upload" if exports else "no dataset file in the upload",
+                        expected="the export's .csv or .parquet files" if exports else EXPECTED_NAMES)
     if unpacker.problems:
         raise UploadRefused(unpacker.problems)
     return unpacker.ignored

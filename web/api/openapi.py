@@ -84,7 +84,10 @@ SCHEMAS = {
          "benchmarks": {"type": "object", "additionalProperties": NUMBER_MAP}},
         {"name": STRING, "role": STRING, "team": STRING, "division": STRING, "manager": nullable(STRING),
          "goals": {"type": "object", "additionalProperties": ref("Goal")},
-         "trends": {"type": "object", "additionalProperties": ref("Trend")}},
+         "trends": {"type": "object", "additionalProperties": ref("Trend")},
+         "not_in_data": {"type": "object", "additionalProperties": STRING,
+                         "description": "metric id -> why the data cannot give it (its value is null: "
+                                        "not in the data, never 0)"}},
         description="The rep's entry of `fairway metrics --json` (docs/data-contract.md, section 4)."),
     "Finding": obj(
         {"level": {"type": "string", "enum": ["performance", "behaviour", "skill", "knowledge"]}, "id": STRING,

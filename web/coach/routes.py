@@ -53,7 +53,8 @@ class Page:
                                state=state, gap=gap, focus=self.rep.focus, kinds=wizard.SESSION_TYPES,
                                reason=wizard.reason_parts, opening=(self.snapshot.diagnosis or {}).get("opening"),
                                panel_charts=charts, chart_data={c.id: c.spec for c in charts if c.spec},
-                               draft_steps=wizard.DRAFT_STEPS, **kw)
+                               draft_steps=wizard.DRAFT_STEPS,
+                               missing=(self.snapshot.metrics or {}).get("not_in_data") or {}, **kw)
 
     def go(self, step: str) -> Response:
         wizard.move(self.session, step)

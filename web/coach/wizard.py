@@ -156,7 +156,8 @@ def success_plan_rows(cat: Catalog, rows: list[dict]) -> list[dict]:
                 ratio = f"{ratio}: {value:.1f}"
         out.append({"title": r.get("title", ""), "needed": None if r.get("needed") is None else fmt(r["needed"]),
                     "run_rate": None if r.get("run_rate") is None else fmt(r["run_rate"]), "status": status,
-                    "short": short, "ratio": ratio, "source": SOURCE_WORDS.get(r.get("source") or "", "")})
+                    "short": short, "ratio": ratio, "source": SOURCE_WORDS.get(r.get("source") or "", ""),
+                    "metric": r.get("metric")})
     return out
 
 

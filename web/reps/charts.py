@@ -14,7 +14,7 @@ from statistics import median
 from markupsafe import Markup
 
 from ..catalog_live import live_catalog
-from ..filters import metric_title, metric_value, money, nice_date, percent, rag_badge
+from ..filters import metric_title, metric_value, money, nice_date, not_in_data, percent, rag_badge
 from ..models import RepSnapshot
 
 BENCHMARK_WORDS = {"team_median": "team median", "division_median": "division median",
@@ -47,8 +47,28 @@ class Chart:
     note: str = ""
 
 
-def fmt(value, metric_id: str) -> str:
-    return metric_value(value, metric_id)
+def fmt(value, metric_id: str, missing: dict | None = None) -> str:
+    return metric_value(value, metric_id, missing=missing)
+
+
+def missing_of(rep: RepSnapshot) -> dict[str, str]:
+    """Metric id -> why the data cannot give it, for this rep (stored with the snapshot)."""
+    return (rep.metrics or {}).get("not_in_data") or {}
+
+
+def held(rep: RepSnapshot, kind: str) -> bool:
+    """Whether the rep's dataset holds this kind of data (Coverage); True for datasets stored before
+    fairway recorded it."""
+    cov = ((rep.dataset.summary if rep.dataset is not None else None) or {}).get("coverage")
+    return True if cov is None else bool(cov.get(kind))
+
+
+def none_in_data(metric_ids, missing: dict) -> str | None:
+    """Why, when every one of these metrics is not in the data; else None."""
+    ids = list(metric_ids)
+    if ids and all(m in missing for m in ids):
+        return missing[ids[0]]
+    return None
 
 
 def stat(metrics: dict, metric_id: str):
@@ -139,14 +159,18 @@ def _num(value, digits: int = 0) -> str:
 
 
 def roster_chart(chart_id: str, title: str, roster: list[dict], key: str, metric_id: str,
-                 median_value, highlight: str | None = None, subtitle: str = "") -> Chart:
+                 median_value, highlight: str | None = None, subtitle: str = "",
+                 missing: dict | None = None) -> Chart:
     """Each rep of a team on one metric, with the team median (and one rep highlighted)."""
     roster = sorted(roster, key=lambda r: (r.get(key) is None, -(r.get(key) or 0)))
     people = [r for r in roster if r.get(key) is not None]
     chart = Chart(chart_id, title, subtitle, columns=[("Rep", False), (metric_title(metric_id), True)])
-    chart.rows = [[r["name"] + (" (this rep)" if r["rep_id"] == highlight else ""), fmt(r[key], metric_id)]
+    chart.rows = [[r["name"] + (" (this rep)" if r["rep_id"] == highlight else ""), fmt(r[key], metric_id, missing)]
                   for r in roster]
-    chart.rows.append(["Team median", fmt(median_value, metric_id)])
+    chart.rows.append(["Team median", fmt(median_value, metric_id, missing)])
+    if missing and metric_id in missing:
+        chart.empty = f"{metric_title(metric_id)} is not in the data: {missing[metric_id]}."
+        return chart
     if not people:
         chart.empty = "No figures for this team yet."
         return chart
@@ -206,9 +230,11 @@ PLAN_RATIO_FORMAT = {"won_deals": money, "proposals": percent, "opportunities": 
 PLAN_SOURCE = {"plan": "from the plan", "rep": "own trailing figure", "team": "team median"}
 
 
-def plan_rows(plan: list[dict]) -> list[dict]:
-    """The success plan, top down: what the month needs against the run rate, step by step."""
+def plan_rows(plan: list[dict], missing: dict | None = None) -> list[dict]:
+    """The success plan, top down: what the month needs against the run rate, step by step; a step
+    the data cannot count (no activities) has its run rate "not in the data"."""
     rows = []
+    missing = missing or {}
     for st in plan:
         show = money if st["metric"] == "revenue" else _plan_count
         needed, run, gap = st.get("needed"), st.get("run_rate"), st.get("gap")
@@ -217,6 +243,12 @@ def plan_rows(plan: list[dict]) -> list[dict]:
             value = PLAN_RATIO_FORMAT.get(st["step"], lambda v: _num(v, 2))(st["ratio_value"])
             ratio = f"{st['ratio']}: {value} ({PLAN_SOURCE.get(st.get('source'), 'estimate')})"
         status = progress_rag(run / needed if needed and run is not None else None)
+        if st.get("metric") in missing:
+            gone = not_in_data(missing[st["metric"]])
+            rows.append({"title": st["title"], "needed": gone if needed is None else show(needed),
+                         "actual": gone, "run_rate": gone,
+                         "gap": gone, "ratio": ratio, "badge": Markup("")})
+            continue
         rows.append({"title": st["title"], "needed": show(needed), "actual": show(st.get("actual")),
                      "run_rate": show(run), "gap": "n/a" if gap is None else (show(gap) if gap > 0 else "—"),
                      "ratio": ratio, "badge": rag_badge(status, "plan") if status else Markup("")})
@@ -240,9 +272,9 @@ def headline_tiles(rep: RepSnapshot, kind: str) -> list[dict]:
     """Four figures at the top of the page, each against the team median."""
     ids = (["revenue", "win_rate", "pipeline_value", "at_risk.count"] if kind == "closing" else
            ["activity.meeting_scheduled", "opportunities_created", "efficiency.call.connect", "talk_minutes"])
-    m = rep.metrics or {}
-    return [{"title": metric_title(i), "value": fmt(stat(m, i), i),
-             "team": fmt(bench(m, "team", i), i)} for i in ids]
+    m, missing = rep.metrics or {}, missing_of(rep)
+    return [{"title": metric_title(i), "value": fmt(stat(m, i), i, missing),
+             "team": fmt(bench(m, "team", i), i, missing)} for i in ids]
 
 
 # --------------------------------------------------------------------------- the charts
@@ -256,20 +288,20 @@ def rep_charts(rep: RepSnapshot, kind: str, aggregates: dict, teammates: list[Re
     if kind == "closing":
         charts.append(roster_chart("chart-winrate", "Win rate against the team", roster, "win_rate", "win_rate",
                                    bench(m, "team", "win_rate"), rep.rep_id,
-                                   "Opportunities closed in the last 12 months"))
+                                   "Opportunities closed in the last 12 months", missing_of(rep)))
         charts += [losses_chart(rep), pipeline_chart(rep)]
     else:
         charts.insert(3, output_chart(rep))
         charts.append(roster_chart("chart-talk-team", "Talk time against the team", roster, "talk_minutes",
                                    "talk_minutes", bench(m, "team", "talk_minutes"), rep.rep_id,
-                                   "Minutes on the phone this month"))
+                                   "Minutes on the phone this month", missing_of(rep)))
     return charts
 
 
 def goals_chart(rep: RepSnapshot) -> Chart:
     """Activities (and results) against the rep's goals: progress bars, the goal at 100%."""
-    m = rep.metrics or {}
-    goals = m.get("goals") or {}
+    m, missing = rep.metrics or {}, missing_of(rep)
+    goals = {g: v for g, v in (m.get("goals") or {}).items() if g not in missing}   # nothing to measure against
     order = goal_metrics(goals)
     acts = [f"activity.{a}" for a in catalog().pipeline.activity_type_ids]
     chart = Chart("chart-goals", "Activities against the goals set", "This month, against the goals set in goals.csv "
@@ -278,12 +310,14 @@ def goals_chart(rep: RepSnapshot) -> Chart:
                            ("Status", False)])
     for mid in order + [a for a in acts if a not in goals]:
         g = goals.get(mid)
-        chart.rows.append([metric_title(mid), fmt(g["value"] if g else stat(m, mid), mid),
-                           fmt(g["target"], mid) if g else "no goal",
+        target = (m.get("goals") or {}).get(mid)
+        chart.rows.append([metric_title(mid), fmt(g["value"] if g else stat(m, mid), mid, missing),
+                           fmt(target["target"], mid) if target else "no goal",
                            percent(g.get("progress")) if g else "",
                            rag_badge(g.get("rag")) if g else ""])
     if not goals:
-        chart.empty = "No goals are set for this rep this month."
+        chart.empty = ("The goals set are on figures that are not in the data." if m.get("goals") else
+                       "No goals are set for this rep this month.")
         return chart
     chart.spec = {"type": "goals", "labels": [metric_title(x) for x in order],
                   "progress": [goals[x].get("progress") for x in order], "rag": [goals[x].get("rag") for x in order],
@@ -294,8 +328,13 @@ def goals_chart(rep: RepSnapshot) -> Chart:
 
 def funnel_chart(rep: RepSnapshot, kind: str) -> Chart:
     """Conversion to the next step against the team and company medians, and the funnel table."""
-    m = rep.metrics or {}
+    m, missing = rep.metrics or {}, missing_of(rep)
     steps = conversion_steps(m, kind)
+
+    def shown(step: dict, key: str):
+        """A step's conversion (the rep's, or a median), or "not in the data" where the data cannot give it."""
+        return not_in_data(missing[step["metric"]]) if step.get("metric") in missing else percent(step.get(key))
+
     if kind == "closing":
         chart = Chart("chart-funnel", "The funnel: conversion to the next stage",
                       "Opportunities closed in the last 12 months",
@@ -304,9 +343,11 @@ def funnel_chart(rep: RepSnapshot, kind: str) -> Chart:
         by_stage = {s["label"]: s for s in steps}
         for row in m.get("funnel", []):
             s = by_stage.get(stage_title(row["stage"]), {})
+            gone = s.get("metric") in missing
             chart.rows.append([stage_title(row["stage"]), _num(row["count"]),
-                               percent(row.get("conversion_to_next")), percent(row.get("conversion_from_top")),
-                               percent(s.get("team")), percent(s.get("company"))])
+                               shown(s, "rep") if gone else percent(row.get("conversion_to_next")),
+                               shown(s, "rep") if gone else percent(row.get("conversion_from_top")),
+                               shown(s, "team"), shown(s, "company")])
     else:
         chart = Chart("chart-funnel", "The prospecting funnel: conversion to the next step",
                       "Ratios over the last 3 months; counts this month",
@@ -315,8 +356,13 @@ def funnel_chart(rep: RepSnapshot, kind: str) -> Chart:
         chain = catalog().pipeline.prospecting_funnel
         for i, a in enumerate(chain):
             s = steps[i] if i < len(steps) else {}
-            chart.rows.append([activity_title(a), fmt(stat(m, f"activity.{a}"), f"activity.{a}"),
-                               percent(s.get("rep")), percent(s.get("team")), percent(s.get("company"))])
+            chart.rows.append([activity_title(a), fmt(stat(m, f"activity.{a}"), f"activity.{a}", missing),
+                               shown(s, "rep") if s else "", shown(s, "team") if s else "",
+                               shown(s, "company") if s else ""])
+    why = none_in_data([s["metric"] for s in steps], missing)
+    if why:
+        chart.empty = f"Conversions are not in the data: {why}."
+        return chart
     if not any(s["rep"] is not None for s in steps):
         chart.empty = "No conversions to show yet."
         return chart
@@ -335,14 +381,22 @@ def efficiency_chart(rep: RepSnapshot) -> Chart:
     names = {"calls_per_connect": metric_title(f"efficiency.{chain[0]}.{chain[1]}")}
     if len(chain) > 2:
         names["connects_per_meeting"] = metric_title(f"efficiency.{chain[1]}.{chain[2]}")
+    missing = missing_of(rep)
+    ids = {"calls_per_connect": f"efficiency.{chain[0]}.{chain[1]}",
+           "connects_per_meeting": f"efficiency.{chain[1]}.{chain[2]}" if len(chain) > 2 else ""}
     series = [{"key": k, "label": names[k], "values": v} for k, v in (ch.get("ratios") or {}).items() if k in names]
     drawn = [s for s in series if any(x is not None for x in s["values"])]
     trends = ch.get("trends") or {}
     chart = Chart("chart-efficiency", "Efficiency ratios over the months",
                   "Lower is better; a gap is a month where the ratio is undefined (nothing to divide by)",
                   columns=[("Month", False)] + [(s["label"], True) for s in series])
-    chart.rows = [[month_label(mo)] + [_num(s["values"][i], 1) if i < len(s["values"]) else "n/a"
+    chart.rows = [[month_label(mo)] + [not_in_data(missing[ids[s["key"]]]) if ids[s["key"]] in missing else
+                                       _num(s["values"][i], 1) if i < len(s["values"]) else "n/a"
                                        for s in series] for i, mo in enumerate(months)]
+    why = none_in_data([ids[s["key"]] for s in series], missing)
+    if why:
+        chart.empty = f"The efficiency ratios are not in the data: {why}."
+        return chart
     notes = [f"{s['label']}: {trend_words(trends.get(s['key']))}" for s in drawn]
     notes += [f"{s['label']}: undefined every month" for s in series if s not in drawn]
     chart.note = "; ".join(notes)
@@ -360,18 +414,29 @@ def output_chart(rep: RepSnapshot) -> Chart:
     months = ch.get("months", [])
     acts = ch.get("activity_month") or {}
     chain = catalog().pipeline.prospecting_funnel
-    series = [{"label": activity_title(a), "values": acts[a]} for a in chain[2:] if a in acts]
-    if "created" in (ch.get("results_month") or {}):
-        series.append({"label": metric_title("opportunities_created"), "values": ch["results_month"]["created"]})
+    missing = missing_of(rep)
+    series = [{"label": activity_title(a), "values": acts[a], "metric": f"activity.{a}"}
+              for a in chain[2:] if a in acts and f"activity.{a}" not in missing]
+    if "created" in (ch.get("results_month") or {}) and "opportunities_created" not in missing:
+        series.append({"label": metric_title("opportunities_created"), "values": ch["results_month"]["created"],
+                       "metric": "opportunities_created"})
+    gone = [f"activity.{a}" for a in chain[2:] if f"activity.{a}" in missing]
+    if "opportunities_created" in missing:
+        gone.append("opportunities_created")
     chart = Chart("chart-output", "Meetings and opportunities over the months", "Counts per calendar month",
                   columns=[("Month", False)] + [(s["label"], True) for s in series])
     chart.rows = [[month_label(mo)] + [_num(s["values"][i]) if i < len(s["values"]) else "n/a" for s in series]
                   for i, mo in enumerate(months)]
-    if not series or not any(any(s["values"]) for s in series):
+    if gone:
+        chart.note = "Not in the data: " + "; ".join(f"{metric_title(g)} ({missing[g]})" for g in gone) + "."
+    if not series:
+        chart.empty = "Meetings and opportunities created are not in the data."
+        return chart
+    if not any(any(s["values"]) for s in series):
         chart.empty = "Nothing booked or created in these months."
         return chart
     chart.spec = {"type": "lines", "format": "count", "labels": [month_label(x) for x in months],
-                  "series": series}
+                  "series": [{"label": s["label"], "values": s["values"]} for s in series]}
     return chart
 
 
@@ -400,6 +465,12 @@ def talk_chart(rep: RepSnapshot, teammates: list[RepSnapshot]) -> Chart:
         team.append(round(median(vals), 1) if vals else None)
     chart = Chart("chart-talk", "Talk time over the months", "Minutes on the phone per month",
                   columns=[("Month", False), (rep.name, True), ("Team median", True)])
+    missing = missing_of(rep)
+    if "talk_minutes" in missing:
+        chart.rows = [[month_label(mo), not_in_data(missing["talk_minutes"]), not_in_data(missing["talk_minutes"])]
+                      for mo in months]
+        chart.empty = f"Talk time is not in the data: {missing['talk_minutes']}."
+        return chart
     chart.rows = [[month_label(mo), _num(mine[i] if i < len(mine) else None), _num(team[i])]
                   for i, mo in enumerate(months)]
     if not any(mine):
@@ -420,6 +491,9 @@ def losses_chart(rep: RepSnapshot) -> Chart:
                            ("Team median share", True)])
     chart.rows = [[label(r), _num(n), percent(stat(m, f"loss_share.{r}")),
                    percent(bench(m, "team", f"loss_share.{r}"))] for r, n in losses]
+    if not held(rep, "loss_reasons"):
+        chart.empty = "Loss reasons are not in the data: lost deals cannot be told apart by reason."
+        return chart
     if not losses:
         chart.empty = "No lost opportunities in the window."
         return chart
@@ -441,20 +515,27 @@ def risk_reasons(o: dict) -> list[str]:
 
 def pipeline_chart(rep: RepSnapshot) -> Chart:
     """Open opportunities by expected close date and amount; size is effort, red is at risk."""
-    m = rep.metrics or {}
+    m, missing = rep.metrics or {}, missing_of(rep)
     opps = sorted((rep.charts or {}).get("open_pipeline") or [], key=lambda o: o.get("expected_close") or "9999")
+    history, activities = held(rep, "stage_history"), held(rep, "activities")
     horizon = catalog().pipeline.windows.pipeline_horizon_days
     at_risk = sum(1 for o in opps if o.get("at_risk"))
+    value = "not in the data" if "pipeline_value" in missing else fmt(stat(m, "pipeline_value"), "pipeline_value")
     chart = Chart("chart-pipeline", "Open pipeline",
-                  f"{fmt(stat(m, 'pipeline_value'), 'pipeline_value')} of value with close dates in the next "
+                  f"{value} of value with close dates in the next "
                   f"{horizon} days · {len(opps)} open, {at_risk} at risk",
                   columns=[("Opportunity", False), ("Stage", False), ("Amount", True), ("Expected close", False),
                            ("Days in stage", True), ("Activities", True), ("Status", False)])
     chart.rows = [[o["id"], stage_title(o["stage"]), money(o.get("amount")), nice_date(o.get("expected_close")),
-                   _num(o.get("days_in_stage")), _num(o.get("activities")),
+                   _num(o.get("days_in_stage")) if history else not_in_data("no stage history in the data"),
+                   _num(o.get("activities")) if activities else not_in_data("no activities in the data"),
                    ("At risk: " + "; ".join(risk_reasons(o))) if o.get("at_risk") else "On track"] for o in opps]
     chart.note = "Bubble size: activities logged on the deal. Red: at risk (stalled, or larger or older than " \
                  "most won deals); green: in line with won deals."
+    if not history or not activities:
+        chart.note += " Not in the data: " + " and ".join(
+            w for w, ok in (("stage history (days in stage, stalled deals)", history),
+                            ("activities (effort on each deal)", activities)) if not ok) + "."
     points = [o for o in opps if o.get("expected_close")]
     if not points:
         chart.empty = "No open opportunities."

@@ -14,7 +14,7 @@ from ..models import CoachingPlan, Dataset, PlanStatus, RepSnapshot
 from ..rhythm.followup import followup
 from ..security import rep_data_required, rep_or_404, scoped
 from ..store import dataset_aggregates
-from .charts import (catalog, focus_view, headline_tiles, other_findings, plan_rows, rep_charts,
+from .charts import (catalog, focus_view, headline_tiles, missing_of, other_findings, plan_rows, rep_charts,
                      role_kind)
 
 bp = Blueprint("reps", __name__, url_prefix="/reps")
@@ -33,7 +33,7 @@ def show(rep_id: str):
         "reps/show.html", rep=rep, dataset=rep.dataset, kind=kind,
         role_title=cat.pipeline.role(rep.role).title,
         focus=focus_view(diagnosis.get("focus"), diagnosis), findings=other_findings(diagnosis),
-        plan=plan_rows(rep.plan or []), tiles=headline_tiles(rep, kind), charts_html=charts_html,
+        plan=plan_rows(rep.plan or [], missing_of(rep)), tiles=headline_tiles(rep, kind), charts_html=charts_html,
         open_sessions=open_sessions(current_user, rep.rep_id), opening=diagnosis.get("opening"),
         month=month_session(rep.rep_id, rep.dataset.period),
         active=[followup(p) for p in db.session.execute(

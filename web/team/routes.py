@@ -17,8 +17,8 @@ from ..extensions import db
 from ..fragments import kept
 from ..filters import metric_title, percent
 from ..models import RepSnapshot
-from ..reps.charts import (Chart, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics,
-                           role_kind, roster_chart, skill_title, stat)
+from ..reps.charts import (Chart, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics, missing_of,
+                           none_in_data, role_kind, roster_chart, skill_title, stat)
 from ..security import current_dataset, rep_data_required, visible_reps
 from ..store import dataset_aggregates
 from .forms import TeamFilterForm
@@ -112,26 +112,33 @@ def team_groups(reps: list[RepSnapshot], aggregates: dict) -> list[Group]:
 def rep_row(rep: RepSnapshot, kind: str) -> dict:
     """One line of the team table."""
     focus = (rep.diagnosis or {}).get("focus")
-    m = rep.metrics or {}
+    m, missing = rep.metrics or {}, missing_of(rep)
     ids = ["win_rate"] if kind == "closing" else ["activity.meeting_scheduled", "efficiency.connect.meeting_scheduled"]
-    compare = [comparison(m, i) for i in ids if i in catalog().registry]
+    compare = [comparison(m, i, missing) for i in ids if i in catalog().registry]
     funnel = funnel_worst(m, kind)
-    return {"rep": rep, "goals": m.get("goals") or {}, "compare": compare, "funnel": funnel,
+    steps = [s["metric"] for s in funnel["steps"]] if funnel else []
+    return {"rep": rep, "goals": m.get("goals") or {}, "compare": compare, "funnel": funnel, "missing": missing,
+            "funnel_missing": none_in_data(steps or [s_["metric"] for s_ in _steps(m, kind)], missing),
             "bars": mini_funnel(funnel) if funnel else [],
             "focus": {"gap": gap_title(focus["behaviour_gap"]),
                       "skill": skill_title(focus.get("skill_gap")) or "root cause to find in the conversation",
                       "why": focus.get("why", "")} if focus else None}
 
 
-def comparison(metrics: dict, metric_id: str) -> dict:
+def _steps(metrics: dict, kind: str) -> list[dict]:
+    from ..reps.charts import conversion_steps
+    return conversion_steps(metrics, kind)
+
+
+def comparison(metrics: dict, metric_id: str, missing: dict | None = None) -> dict:
     """The rep's figure against the team median, and whether that is ahead or behind."""
     value, team = stat(metrics, metric_id), bench(metrics, "team", metric_id)
     state = ""
     if value is not None and team is not None and value != team:
         better = value > team if catalog().registry.get(metric_id).higher_is_better else value < team
         state = "ahead" if better else "behind"
-    return {"title": metric_title(metric_id), "value": fmt(value, metric_id), "team": fmt(team, metric_id),
-            "state": state}
+    return {"title": metric_title(metric_id), "value": fmt(value, metric_id, missing),
+            "team": fmt(team, metric_id, missing), "state": state}
 
 
 def mini_funnel(funnel: dict) -> list[dict]:
@@ -152,12 +159,15 @@ def group_charts(n: int, group: Group, members: list[RepSnapshot], aggregates: d
     charts = [team_goals_chart(f"chart-goals-{n}", group)]
     roster = [r for r in (aggregates.get("roster") or {}).get(group.team, []) if r.get("role") == group.role]
     m = members[0].metrics or {}
+    missing = aggregates.get("not_in_data") or {}
     if group.kind == "closing":
         charts.append(roster_chart(f"chart-winrate-{n}", "Win rates compared", roster, "win_rate", "win_rate",
-                                   bench(m, "team", "win_rate"), subtitle="Opportunities closed in the last 12 months"))
+                                   bench(m, "team", "win_rate"), subtitle="Opportunities closed in the last 12 months",
+                                   missing=missing))
     else:
         charts.append(roster_chart(f"chart-talk-{n}", "Talk time by rep", roster, "talk_minutes", "talk_minutes",
-                                   bench(m, "team", "talk_minutes"), subtitle="Minutes on the phone this month"))
+                                   bench(m, "team", "talk_minutes"), subtitle="Minutes on the phone this month",
+                                   missing=missing))
     return charts
 
 
@@ -169,7 +179,9 @@ def team_goals_chart(chart_id: str, group: Group) -> Chart:
         cells = [row["rep"].name]
         for g in group.goals:
             e = row["goals"].get(g)
-            cells.append(f"{fmt(e.get('value'), g)} of {fmt(e.get('target'), g)} ({percent(e.get('progress'))})"
+            gone = g in row["missing"]
+            cells.append((f"not in the data (goal {fmt(e.get('target'), g)})" if gone else
+                          f"{fmt(e.get('value'), g)} of {fmt(e.get('target'), g)} ({percent(e.get('progress'))})")
                          if e else "no goal")
         chart.rows.append(cells)
     if not group.goals:
@@ -177,7 +189,8 @@ def team_goals_chart(chart_id: str, group: Group) -> Chart:
         return chart
     chart.spec = {"type": "team_goals", "labels": [r["rep"].name for r in group.rows], "series": [
         {"label": metric_title(g),
-         "values": [(r["goals"].get(g) or {}).get("progress") for r in group.rows],
-         "text": [(f"{fmt(r['goals'][g].get('value'), g)} of {fmt(r['goals'][g].get('target'), g)}"
-                   if g in r["goals"] else "no goal") for r in group.rows]} for g in group.goals]}
+         "values": [None if g in r["missing"] else (r["goals"].get(g) or {}).get("progress") for r in group.rows],
+         "text": [("not in the data" if g in r["missing"] else
+                   f"{fmt(r['goals'][g].get('value'), g)} of {fmt(r['goals'][g].get('target'), g)}")
+                  if g in r["goals"] else "no goal" for r in group.rows]} for g in group.goals]}
     return chart
