@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import CoachingSession, RepSnapshot
 from ..security import current_dataset, rep_data_required, rep_or_404, session_or_404, visible_reps
 from ..store import catalog
-from . import wizard
+from . import prework, wizard
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
@@ -171,13 +171,16 @@ def reflection(session_id: int):
             wizard.month_session(s.rep_id, s.month, form.kind.data) is not None:
         form.kind.errors = [f"There is already a {wizard.SESSION_TYPES.get(form.kind.data, form.kind.data).lower()} "
                             f"conversation with {s.rep_name} for {month_name(s.month)}: one per month and kind."]
-        return page.render("coach/reflection.html", form=form, questions=wizard.EVERY_SESSION_QUESTIONS)
+        return page.render("coach/reflection.html", form=form, questions=wizard.EVERY_SESSION_QUESTIONS,
+                           prework=prework.prework_for(s.rep_id, s.month))
 
     def save():
         s.reflection = {k: (getattr(form, k).data or "").strip() for k in ("how_it_went", "went_well", "to_improve")}
         s.kind, s.held_on = form.kind.data, form.held_on.data
+        prework.from_session(s, current_user)          # the rep sees what was agreed in the meeting
     return after_step(page, form, save) or page.render("coach/reflection.html", form=form,
-                                                       questions=wizard.EVERY_SESSION_QUESTIONS)
+                                                       questions=wizard.EVERY_SESSION_QUESTIONS,
+                                                       prework=prework.prework_for(s.rep_id, s.month))
 
 
 @bp.route("/<int:session_id>/goals", methods=["GET", "POST"])
@@ -190,6 +193,7 @@ def goals(session_id: int):
 
     def save():
         page.session.goals_note = (form.goals_note.data or "").strip()
+        prework.from_session(page.session, current_user)
     goals_rows = ((page.snapshot.metrics or {}).get("goals") or {}).items()
     plan_rows = wizard.success_plan_rows(page.cat, page.snapshot.plan or [])
     return after_step(page, form, save) or page.render("coach/goals.html", form=form, goals=goals_rows,
