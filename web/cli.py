@@ -503,6 +503,35 @@ def report_send_cmd(dataset: Path | None, by: str, grain: str, period: str | Non
     click.echo(f"sent {sent} progress report{'s' if sent != 1 else ''} ({by}, {grain}) through {smtp.host}:{smtp.port}")
 
 
+@report_group.command("remind")
+@click.option("--within", type=click.IntRange(0, 60), default=2, show_default=True,
+              help="Remind of assignments due within this many days (and every overdue one).")
+def report_remind_cmd(within: int):
+    """E-mail each rep their open assignments due soon or overdue, once a day at most (FAIRWAY_SMTP_*).
+
+    To the e-mail of the rep users linked to the rep. Run it daily, e.g. from cron:
+    `0 7 * * * FAIRWAY_INSTANCE=/srv/fairway /srv/fairway/.venv/bin/fairway report remind`
+    """
+    from datetime import date
+
+    from flask import current_app
+
+    from .me.notify import send_due_reminders
+    from .models import Assignment
+    from .reports.mail import MailConfigError, Smtp
+    try:
+        smtp = Smtp.from_config(current_app.config)
+    except MailConfigError as err:
+        refuse(ProblemsError([Problem(file="FAIRWAY_SMTP", message=str(err))]))
+    require_tables(Assignment.__tablename__)
+    try:
+        sent = send_due_reminders(smtp, date.today(), within)
+    except (OSError, Exception) as exc:           # smtplib's errors, refused connections, TLS
+        refuse(ProblemsError([Problem(file="FAIRWAY_SMTP", message=f"sending failed: {exc}",
+                                      expected=f"an SMTP server at {smtp.host}:{smtp.port}")]))
+    click.echo(f"sent {sent} reminder{'s' if sent != 1 else ''} through {smtp.host}:{smtp.port}")
+
+
 def instance_messages(smtp, catalog: Catalog, heading: str, by: str, grain: str, period: str | None, to) -> list:
     """The current import's report: the whole of it to `to`, else each user's scope to each user."""
     from .extensions import db

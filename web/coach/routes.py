@@ -310,9 +310,24 @@ def plan(session_id: int):
             exact = wizard.exact_values(page.cat, page.session, page.snapshot, page.rep, form.baseline_metric.data)
             saved = wizard.create_plan(page.cat, page.session, form, current_user, exact)
             flash(f"Plan saved for {saved.rep_name}, with {len(saved.assignments)} assignments.", "success")
+            tell_the_rep(saved, page.cat.skills[saved.skill_id].title)
             return redirect(url_for("coach.done", session_id=session_id))
     return page.render("coach/plan.html", form=form, skill=page.cat.skills[page.session.dialogue["confirmed_skill"]],
                        metric_data=known, unit=lambda m: wizard.unit_hint(page.cat, m))
+
+
+def tell_the_rep(plan, skill_title: str) -> None:
+    """The agreed plan e-mailed to the rep, when the instance sends e-mail (FAIRWAY_SMTP_HOST set);
+    the plan is saved whatever the mail server says, and the manager told if it failed."""
+    from ..me.notify import send_plan_agreed
+    if not current_app.config.get("FAIRWAY_SMTP_HOST"):
+        return
+    try:
+        if send_plan_agreed(plan, skill_title):
+            flash(f"{plan.rep_name} was sent the plan by e-mail.", "info")
+    except Exception as exc:            # smtplib's errors, refused connections, TLS, a bad setting
+        current_app.logger.warning("the plan %s could not be e-mailed to the rep: %s", plan.id, exc)
+        flash(f"The plan is saved, but it could not be e-mailed to {plan.rep_name}: {exc}", "error")
 
 
 def refill_baseline(form: PlanForm, known: dict) -> bool:
