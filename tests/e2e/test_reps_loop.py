@@ -197,3 +197,61 @@ def test_main_pages_fit_a_phone_and_pass_axe(browser, loop_server, role):
             fits(pg, PHONE)
             axe_check(pg, f"{role}-{path.strip('/').replace('/', '-') or 'home'}")
         shot(pg, f"reps-loop-{role}-{PHONE}")
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching `selector` has the focus (as a keyboard user would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never took the focus with Tab on {page.url}")
+
+
+def enter(page) -> None:
+    """Enter on the focused button: the form is sent, and the next page loaded."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def test_the_whole_conversation_by_keyboard_only(browser, loop_server):
+    """No mouse: the manager tabs to each field and button of every step, from the rep's page to the plan."""
+    app = loop_server["app"]
+    with app.app_context():
+        manager = db.session.execute(db.select(User).where(User.username == "manager")).scalar_one()
+        me = db.session.execute(db.select(User.rep_id).where(User.username == "rep")).scalar_one()
+        rep = db.session.execute(db.select(RepSnapshot).where(
+            RepSnapshot.team.in_(manager.teams), RepSnapshot.focus_gap.is_not(None), RepSnapshot.rep_id != me)
+            .order_by(RepSnapshot.rep_id)).scalars().first()
+        rep_id = rep.rep_id
+    with browser_tab(browser, loop_server["url"], "reps-loop-keyboard") as pg:
+        pg.set_viewport_size({"width": LAPTOP, "height": 900})
+        sign_in(pg, "manager")
+        pg.goto(f"{pg.base_url}/reps/{rep_id}")
+        tab_to(pg, "a.skip-link")
+        tab_to(pg, "form[action*='/coach/start/'] button")
+        enter(pg)
+        assert pg.url.endswith("/reflection")
+        tab_to(pg, "textarea[name=how_it_went]")
+        pg.keyboard.type("Typed without a mouse.")
+        for step in ("reflection", "goals", "gap"):
+            assert pg.url.endswith(f"/{step}")
+            tab_to(pg, "[name=next]")
+            enter(pg)
+        asked = 0
+        while "/questions" in pg.url:
+            asked += 1
+            tab_to(pg, "input[name=answer]")
+            pg.keyboard.press("Space")                      # the focused answer, chosen
+            tab_to(pg, "[name=next]")
+            enter(pg)
+            assert asked < 12
+        assert pg.url.endswith("/causes")
+        for expected in ("/actions", "/plan", "/done"):
+            tab_to(pg, "[name=next]")
+            enter(pg)
+            assert pg.url.endswith(expected), pg.url
+        assert rep.name in pg.inner_text("main")
+        with app.app_context():
+            assert db.session.execute(db.select(CoachingPlan.id).where(CoachingPlan.rep_id == rep_id)).first()
