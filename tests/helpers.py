@@ -34,7 +34,8 @@ def write_dataset(folder: Path, **tables: list[dict]) -> Path:
 
 # --------------------------------------------------------------------------- web instances
 
-PASSWORDS = {role: f"{role}-secret-pw" for role in ("manager", "director", "enablement", "ops", "trainer", "admin")}
+PASSWORDS = {role: f"{role}-secret-pw" for role in ("manager", "director", "enablement", "ops", "trainer", "admin",
+                                                    "rep")}
 
 
 def web_config(instance: Path) -> dict:

@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .authoring.routes import bp as authoring_bp
     from .auth.routes import bp as auth_bp
     from .catalog.routes import bp as catalog_bp
+    from .me.routes import bp as me_bp
     from .coach.routes import bp as coach_bp
     from .effectiveness.routes import bp as effectiveness_bp
     from .reports.routes import bp as reports_bp
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     trust_proxies(app)
     for bp in (rollup_bp, effectiveness_bp, reports_bp):        # the monthly rhythm
         app.register_blueprint(bp)
+    app.register_blueprint(me_bp)                               # reps in the loop
 
     @app.get("/healthz")
     def healthz():

@@ -503,6 +503,35 @@ def report_send_cmd(dataset: Path | None, by: str, grain: str, period: str | Non
     click.echo(f"sent {sent} progress report{'s' if sent != 1 else ''} ({by}, {grain}) through {smtp.host}:{smtp.port}")
 
 
+@report_group.command("remind")
+@click.option("--within", type=click.IntRange(0, 60), default=2, show_default=True,
+              help="Remind of assignments due within this many days (and every overdue one).")
+def report_remind_cmd(within: int):
+    """E-mail each rep their open assignments due soon or overdue, once a day at most (FAIRWAY_SMTP_*).
+
+    To the e-mail of the rep users linked to the rep. Run it daily, e.g. from cron:
+    `0 7 * * * FAIRWAY_INSTANCE=/srv/fairway /srv/fairway/.venv/bin/fairway report remind`
+    """
+    from datetime import date
+
+    from flask import current_app
+
+    from .me.notify import send_due_reminders
+    from .models import Assignment
+    from .reports.mail import MailConfigError, Smtp
+    try:
+        smtp = Smtp.from_config(current_app.config)
+    except MailConfigError as err:
+        refuse(ProblemsError([Problem(file="FAIRWAY_SMTP", message=str(err))]))
+    require_tables(Assignment.__tablename__)
+    try:
+        sent = send_due_reminders(smtp, date.today(), within)
+    except (OSError, Exception) as exc:           # smtplib's errors, refused connections, TLS
+        refuse(ProblemsError([Problem(file="FAIRWAY_SMTP", message=f"sending failed: {exc}",
+                                      expected=f"an SMTP server at {smtp.host}:{smtp.port}")]))
+    click.echo(f"sent {sent} reminder{'s' if sent != 1 else ''} through {smtp.host}:{smtp.port}")
+
+
 def instance_messages(smtp, catalog: Catalog, heading: str, by: str, grain: str, period: str | None, to) -> list:
     """The current import's report: the whole of it to `to`, else each user's scope to each user."""
     from .extensions import db
@@ -660,18 +689,20 @@ def worker_cmd(threads):
 @cli.command("create-user")
 @click.argument("username")
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["manager", "director", "enablement", "ops", "trainer", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["manager", "director", "enablement", "ops", "trainer", "admin",
+                                                          "rep"]))
 @click.option("--team", "teams", multiple=True, help="A team the manager leads (repeat for several).")
 @click.option("--division", "divisions", multiple=True, help="A division the director leads.")
+@click.option("--rep-id", default=None, help="A sales rep's rep_id in the current data (role rep).")
 @click.option("--password", default=None, help="The password (asked for when not given: better, it stays "
                                                "out of the shell's history).")
-def create_user_cmd(username, name, role, teams, divisions, password):
+def create_user_cmd(username, name, role, teams, divisions, rep_id, password):
     """Create a user of the configured instance (run `fairway db upgrade` first)."""
     from .admin.forms import MIN_PASSWORD
     from .demo import create_user
     from .models import Role, User
     require_tables(User.__tablename__)
-    problems = user_problems(username, name, role, teams, divisions)
+    problems = user_problems(username, name, role, teams, divisions, rep_id)
     if problems:
         refuse(ProblemsError(problems))
     if password is None:
@@ -679,11 +710,12 @@ def create_user_cmd(username, name, role, teams, divisions, password):
     if len(password) < MIN_PASSWORD:
         refuse(ProblemsError([Problem(file="--password", message=f"{len(password)} characters",
                                       expected=f"at least {MIN_PASSWORD}")]))
-    create_user(username, name.strip(), Role(role), password, teams=teams, divisions=divisions)
+    create_user(username, name.strip(), Role(role), password, teams=teams, divisions=divisions,
+                rep_id=rep_id.strip() if role == "rep" else None)
     click.echo(f"created {role} {username}")
 
 
-def user_problems(username: str, name: str, role: str, teams, divisions) -> list[Problem]:
+def user_problems(username: str, name: str, role: str, teams, divisions, rep_id: str | None = None) -> list[Problem]:
     """What the admin page's form would refuse in a new user, as problems."""
     import re
 
@@ -706,6 +738,12 @@ def user_problems(username: str, name: str, role: str, teams, divisions) -> list
     if role == "director" and not divisions:
         problems.append(Problem(file="--division", message="a director needs at least one division",
                                 expected="--division DIVISION"))
+    if role == "rep":
+        from .admin.forms import rep_id_problem
+        problem = rep_id_problem((rep_id or "").strip())
+        if problem:
+            problems.append(Problem(file="--rep-id", message=problem, value=rep_id or "",
+                                    expected="--rep-id ID, a rep_id of the current data"))
     return problems
 
 

@@ -20,9 +20,10 @@ SIZE_LIMITS = ("FAIRWAY_MAX_UPLOAD_FILE_BYTES", "FAIRWAY_MAX_UPLOAD_TOTAL_BYTES"
 JOB_SETTINGS = ("FAIRWAY_REDIS_URL", "FAIRWAY_JOBS_DB", "FAIRWAY_JOB_CONSUMER", "FAIRWAY_JOB_HEARTBEAT",
                 "FAIRWAY_PROXY_COUNT")
 CONSUMERS = ("thread", "none")
-# the SMTP server progress reports are sent through (web/reports/mail.py)
+# the SMTP server progress reports and the reps' notifications are sent through (web/reports/mail.py);
+# the app's address, for links in the notifications
 SMTP = ("FAIRWAY_SMTP_HOST", "FAIRWAY_SMTP_PORT", "FAIRWAY_SMTP_USER", "FAIRWAY_SMTP_PASSWORD", "FAIRWAY_SMTP_FROM",
-        "FAIRWAY_SMTP_SECURITY")
+        "FAIRWAY_SMTP_SECURITY", "FAIRWAY_BASE_URL")
 SECRET_FILE = "secret_key"          # a development or demo instance's own key, made once
 
 

@@ -34,8 +34,10 @@ def init_db(app: Flask) -> None:
         upgrade(directory=app.extensions["migrate"].directory)
 
 
-def create_user(username: str, name: str, role: Role, password: str, teams=(), divisions=()) -> User:
-    user = User(username=username, name=name, role=role.value, teams=list(teams), divisions=list(divisions))
+def create_user(username: str, name: str, role: Role, password: str, teams=(), divisions=(),
+                rep_id: str | None = None) -> User:
+    user = User(username=username, name=name, role=role.value, teams=list(teams), divisions=list(divisions),
+                rep_id=rep_id)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
@@ -76,6 +78,10 @@ def _demo_users(org, passwords: dict[str, str], team_managers: bool = False) -> 
                                       "team"].unique())
     teams = [team] + bdr_teams[:1]
     passwords = passwords or {}
+    # the demo rep: a closer of the demo manager's team, a planted deficiency first (something to coach)
+    planted = set(org.truth.loc[org.truth["planted_metric"].fillna("") != "", "rep_id"])
+    closers = isr[isr["team"] == team].assign(planted=lambda f: ~f["rep_id"].isin(planted))
+    rep_row = closers.sort_values(["planted", "rep_id"]).iloc[0]
     specs = [
         ("manager", manager_name, Role.manager, {"teams": teams}, f"teams {', '.join(teams)}"),
         ("director", "Dana Director", Role.director, {"divisions": [division]}, f"division {division}"),
@@ -83,6 +89,8 @@ def _demo_users(org, passwords: dict[str, str], team_managers: bool = False) -> 
         ("ops", "Omar Ops", Role.ops, {}, "the catalog and thresholds"),
         ("trainer", "Tara Trainer", Role.trainer, {}, "the learning library"),
         ("admin", "Ada Admin", Role.admin, {}, "users and data"),
+        ("rep", str(rep_row["name"]), Role.rep, {"rep_id": str(rep_row["rep_id"])},
+         f"their own page: {rep_row['name']} ({rep_row['rep_id']}), of {team}"),
     ]
     out = []
     for username, name, role, scope, text in specs:

@@ -1,6 +1,7 @@
 """Template filters: metric values, money, shares, dates; the catalog in every template."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Flask
@@ -74,7 +75,25 @@ def rag_badge(rag: str | None, kind: str = "goal") -> Markup:
         escape(rag or "none"), kind, title, label)
 
 
+LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def evidence(text: str | None) -> Markup:
+    """A rep's note: escaped, with its http and https addresses as links (nothing else becomes a link)."""
+    out, last = [], 0
+    text = text or ""
+    for m in LINK.finditer(text):
+        url = m.group(0).rstrip(".,;:!?)")
+        end = m.start() + len(url)
+        out.append(escape(text[last:m.start()]))
+        out.append(Markup('<a href="{0}" rel="nofollow noopener noreferrer" target="_blank">{0}</a>').format(url))
+        last = end
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(evidence)
     app.add_template_filter(metric_value)
     app.add_template_global(not_in_data)
     app.add_template_filter(metric_title)

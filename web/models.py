@@ -25,10 +25,11 @@ class Role(str, Enum):
     ops = "ops"
     trainer = "trainer"
     admin = "admin"              # users and data
+    rep = "rep"                  # their own page only (User.rep_id)
 
     @property
     def title(self) -> str:
-        return {"ops": "Sales operations"}.get(self.value, self.value.capitalize())
+        return {"ops": "Sales operations", "rep": "Sales rep"}.get(self.value, self.value.capitalize())
 
 
 REP_DATA_ROLES = (Role.manager, Role.director, Role.admin)
@@ -45,6 +46,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     teams: Mapped[list] = mapped_column(JSON, default=list)        # a manager's teams
     divisions: Mapped[list] = mapped_column(JSON, default=list)    # a director's divisions
+    rep_id: Mapped[str | None] = mapped_column(String(120), index=True)   # a rep's own rep of the dataset
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -64,6 +66,10 @@ class User(UserMixin, db.Model):
 
     def sees_rep_data(self) -> bool:
         return self.role_enum in REP_DATA_ROLES
+
+    @property
+    def is_rep(self) -> bool:
+        return self.role == Role.rep.value
 
 
 class Dataset(db.Model):
@@ -198,6 +204,8 @@ class CoachingPlan(RepScoped, db.Model):
     closed_on_data: Mapped[bool] = mapped_column(Boolean, default=False)
     override_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)      # the rep read and accepted it
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     session = relationship("CoachingSession", back_populates="plan")
     assignments = relationship("Assignment", back_populates="plan", cascade="all, delete-orphan")
@@ -238,12 +246,32 @@ class Assignment(RepScoped, db.Model):
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    evidence: Mapped[str] = mapped_column(Text, default="")       # the rep's note or link: what was done
+    evidence_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminded_on: Mapped[date | None] = mapped_column(Date)        # the last due reminder sent to the rep
 
     plan = relationship("CoachingPlan", back_populates="assignments")
 
     def is_overdue(self, today: date) -> bool:
         return self.status == "open" and self.due_on < today
 
+
+class Prework(RepScoped, db.Model):
+    """The rep's answers before the month's one-on-one: the reflection and the goals questions.
+
+    One per rep and month; the conversation of that month opens with them, and both the rep
+    and the manager edit the same answers (saved in both places).
+    """
+
+    __tablename__ = "preworks"
+    __table_args__ = (UniqueConstraint("rep_id", "month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    reflection: Mapped[dict] = mapped_column(JSON, default=dict)   # how_it_went, went_well, to_improve
+    goals_note: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class JobStatus(str, Enum):

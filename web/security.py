@@ -1,7 +1,8 @@
 """Who may see what: roles on routes, and the reps a user's scope covers.
 
 A manager sees the reps of their teams, a director those of their divisions, an
-admin every rep; enablement, ops and trainers see the catalog and aggregates only.
+admin every rep; a rep sees their own rep (User.rep_id) and nothing else with rep data;
+enablement, ops and trainers see the catalog and aggregates only.
 A rep outside the scope answers 404, exactly like a rep that does not exist.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import false
 
 from .extensions import db
-from .models import Assignment, CoachingPlan, CoachingSession, Dataset, RepSnapshot, Role, User
+from .models import Assignment, CoachingPlan, CoachingSession, Dataset, Prework, RepSnapshot, Role, User
 
 
 def roles_required(*roles: Role):
@@ -36,11 +37,19 @@ def rep_data_required(view):
     return roles_required(Role.manager, Role.director, Role.admin)(view)
 
 
+def own_rep_required(view):
+    """Signed in as someone who sees rep data, or as a rep (who sees their own rep only: the
+    view's lookups go through rep_or_404, scoped and visible_reps, which scope a rep to themselves)."""
+    return roles_required(Role.manager, Role.director, Role.admin, Role.rep)(view)
+
+
 def scope_filter(model, user: User):
-    """A SQL condition limiting rows of `model` (with team and division columns) to the user's scope."""
+    """A SQL condition limiting rows of `model` (with rep_id, team and division columns) to the user's scope."""
     role = user.role_enum
     if role == Role.admin:
         return True
+    if role == Role.rep:
+        return model.rep_id == user.rep_id if user.rep_id else false()
     if role == Role.manager:
         return model.team.in_(user.teams or [])
     if role == Role.director:
@@ -97,3 +106,10 @@ def session_or_404(session_id: int) -> CoachingSession:
     return s
 
 
+
+
+def prework_or_404(prework_id: int) -> Prework:
+    p = db.session.execute(scoped(Prework).where(Prework.id == prework_id)).scalar_one_or_none()
+    if p is None:
+        abort(404)
+    return p

@@ -123,6 +123,8 @@ COMMANDS: list[Command] = [
     cmd("worker-bad-threads", "worker --threads many", 2, "Invalid value for '--threads'", env=DEV),
     cmd("report-send-without-smtp", "report send --to vp@example.com", 1, "FAIRWAY_SMTP_HOST", env=DEV),
     cmd("report-send-dataset-without-to", "report send {org}", 1, "FAIRWAY_SMTP_HOST", env=DEV),
+    cmd("report-remind-without-smtp", "report remind", 1, "FAIRWAY_SMTP_HOST", env=DEV),
+    cmd("report-remind-bad-within", "report remind --within -3", 2, "Invalid value for '--within'", env=DEV),
     cmd("create-user-taken", "create-user ada --name Ada --role admin --password a-long-enough-pw", 1,
         "a user of that name exists already", env=DEV),
     cmd("create-user-bad-username", "create-user Bad/Name --name X --role ops --password a-long-enough-pw", 1,

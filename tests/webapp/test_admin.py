@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import job_outcome, post_multipart, upload_files
+from helpers import PASSWORDS, job_outcome, post_multipart, upload_files
 
 from web.extensions import db
 from web.models import Dataset, RepSnapshot, User
@@ -99,6 +99,8 @@ def test_create_a_manager_with_teams_from_the_dataset_and_typed(app, client, adm
     ({"role": "manager", "teams": []}, "A manager needs at least one team."),
     ({"role": "director"}, "A director needs at least one division."),
     ({"role": "superuser"}, "not a valid choice"),
+    ({"role": "rep"}, "A sales rep needs their rep id."),
+    ({"role": "rep", "rep_id": "NO-SUCH-REP"}, "No rep NO-SUCH-REP in the current data"),
     ({"role": "manager", "teams": ["no-such-team"]}, "not a valid choice"),
 ])
 def test_create_user_validation(app, client, admin, forms, data, message):
@@ -107,7 +109,7 @@ def test_create_user_validation(app, client, admin, forms, data, message):
     assert r.status_code == 200
     assert message.lower() in r.get_data(as_text=True).lower()
     with app.app_context():
-        assert db.session.execute(db.select(db.func.count(User.id))).scalar_one() == 6
+        assert db.session.execute(db.select(db.func.count(User.id))).scalar_one() == len(PASSWORDS)   # the demo's
 
 
 def test_edit_role_scope_and_deactivate(app, client, admin, forms, auth):

@@ -74,7 +74,7 @@ def test_a_demo_instance_from_the_command(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     r = CliRunner().invoke(cli, ["demo", "--instance", str(tmp_path / "inst"), "--reps", "20", "--no-serve"])
     assert r.exit_code == 0, r.output
-    for role in ("manager", "director", "enablement", "ops", "trainer", "admin"):
+    for role in ("manager", "director", "enablement", "ops", "trainer", "admin", "rep"):
         assert f"  {role}" in r.output
     assert (tmp_path / "inst" / "fairway.sqlite").exists()
     assert (tmp_path / "inst" / "secret_key").exists()       # kept: a restart signs nobody out

@@ -1,8 +1,8 @@
 """Who may see what, on every route of the app.
 
 - An authorisation matrix: every route of `app.url_map` x every role x signed out, with
-  URL parameters filled with a visible rep, a rep of another team (same division), a rep
-  of another division, and ids that do not exist. Who may use a route is in ONE table,
+  URL parameters filled with a visible rep (the rep user's own), a teammate of theirs, a rep
+  of another team (same division), a rep of another division, and ids that do not exist. Who may use a route is in ONE table,
   EXPECTATIONS: a route missing from it fails the test, so whoever adds a route says who
   may use it.
 - CSRF: every POST route refuses a request without a token (400) and changes nothing.
@@ -32,13 +32,15 @@ from web import create_app
 from web.extensions import db
 from web.models import Assignment, CoachingPlan, CoachingSession, Dataset, RepSnapshot, User
 
-ROLES = ("manager", "director", "enablement", "ops", "trainer", "admin")
+ROLES = ("manager", "director", "enablement", "ops", "trainer", "admin", "rep")
 ANON = None
 PUBLIC = "public"                                   # signed out too
 EVERYONE = frozenset(ROLES)                         # every signed-in user
 REP_DATA = frozenset({"manager", "director", "admin"})
 CATALOG = frozenset({"enablement", "ops", "trainer", "admin"})
 ADMIN = frozenset({"admin"})
+OWN = REP_DATA | {"rep"}                            # a rep too, for their own rep only (404 for any other)
+REP = frozenset({"rep"})                            # a rep's own place
 OPS = frozenset({"ops", "admin"})                   # thresholds
 TRAINERS = frozenset({"trainer", "admin"})          # the learning library
 
@@ -47,7 +49,7 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "static": PUBLIC, "vendor.static": PUBLIC, "healthz": PUBLIC, "auth.root": PUBLIC, "auth.login": PUBLIC,
     "auth.logout": EVERYONE,
     # rep data: managers (their teams), directors (their divisions), admins
-    "team.index": REP_DATA, "reps.show": REP_DATA, "reps.charts": REP_DATA,
+    "team.index": REP_DATA, "reps.show": OWN, "reps.charts": OWN,
     "coach.index": REP_DATA, "coach.start": REP_DATA, "coach.resume": REP_DATA, "coach.reflection": REP_DATA,
     "coach.goals": REP_DATA, "coach.gap": REP_DATA, "coach.questions": REP_DATA, "coach.causes": REP_DATA,
     "coach.actions": REP_DATA, "coach.plan": REP_DATA, "coach.done": REP_DATA, "coach.discard": REP_DATA,
@@ -76,11 +78,13 @@ EXPECTATIONS: dict[str, str | frozenset] = {
     "admin.import_folder": ADMIN, "admin.set_current": ADMIN, "admin.delete_dataset": ADMIN,
     "admin.jobs": ADMIN, "admin.job": ADMIN, "admin.job_status": ADMIN,
     # the JSON API
-    "api.csrf_token": EVERYONE, "api.openapi": EVERYONE, "api.reps": REP_DATA, "api.rep": REP_DATA, "api.rep_metrics": REP_DATA,
-    "api.rep_diagnosis": REP_DATA, "api.plans": REP_DATA, "api.plan": REP_DATA, "api.assignments": REP_DATA,
+    "api.csrf_token": EVERYONE, "api.openapi": EVERYONE, "api.reps": REP_DATA, "api.rep": OWN, "api.rep_metrics": OWN,
+    "api.rep_diagnosis": OWN, "api.plans": OWN, "api.plan": OWN, "api.assignments": OWN,
     "api.complete_assignment": REP_DATA, "api.catalog_coverage": CATALOG, "api.current_dataset_summary": EVERYONE,
     "api.cadence": REP_DATA, "api.rollup": REP_DATA, "api.rollup_team": REP_DATA, "api.effectiveness": REP_DATA,
     "api.progress_report": REP_DATA,
+    # reps in the loop: a rep's own month, pre-work, shared plan and assignments
+    "me.index": REP, "me.prework": REP, "me.plan": REP, "me.acknowledge": REP, "me.complete": REP,
 }
 SIGNS_OUT = {"auth.logout"}                         # allowed, and answers with the sign-in page
 
@@ -88,7 +92,9 @@ SIGNS_OUT = {"auth.logout"}                         # allowed, and answers with 
 # assignment) of the manager's team, of another team of the director's division, of
 # another division, and an id that does not exist.
 SCOPED = ("rep_id", "session_id", "plan_id", "assignment_id", "team")
-SEES = {"manager": {"mine"}, "director": {"mine", "division"}, "admin": {"mine", "division", "foreign"}}
+LABELS = ("mine", "teammate", "division", "foreign")
+SEES = {"manager": {"mine", "teammate"}, "director": {"mine", "teammate", "division"},
+        "admin": {"mine", "teammate", "division", "foreign"}, "rep": {"mine"}}
 OK_GET = {200}
 OK_POST = {200, 201, 204, 400, 409, 422}          # allowed through; the input itself may be refused
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -128,10 +134,11 @@ class World:
         """(label, value) variants for a URL parameter of an endpoint."""
         if arg == "filename":      # a real file of that static folder
             return [("real", STATIC_FILES.get(endpoint, "css/app.css"))]
+        labels = [k for k in LABELS if k in self.reps]
         if arg == "rep_id":
-            return [(k, self.reps[k].rep_id) for k in ("mine", "division", "foreign")] + [("missing", "NO-SUCH-REP")]
+            return [(k, self.reps[k].rep_id) for k in labels] + [("missing", "NO-SUCH-REP")]
         if arg in SCOPED:
-            return [(k, self.objects[k][arg]) for k in ("mine", "division", "foreign")] + [("missing", 987654)]
+            return [(k, self.objects[k][arg]) for k in labels] + [("missing", 987654)]
         if arg in FIXED:
             return FIXED[arg](self)
         pytest.fail(f"tests/webapp/test_security.py does not know how to fill the URL parameter <{arg}>: "
@@ -205,11 +212,16 @@ def build_world(app) -> World:
         def unique(r):          # a name no other rep's name contains, nor is contained in
             return sum(1 for n in all_names if r.name in n or n in r.name) == 1
         mine = next(r for r in reps if r.team in manager.teams and unique(r))
+        teammate = next(r for r in reps if r.team == mine.team and r.rep_id != mine.rep_id and unique(r))
         division = next(r for r in reps if r.team not in manager.teams and r.division in director.divisions
                         and unique(r))
         foreign = next(r for r in reps if r.division not in director.divisions and unique(r))
-        picked = {"mine": mine, "division": division, "foreign": foreign}
+        picked = {"mine": mine, "teammate": teammate, "division": division, "foreign": foreign}
+        rep_user = db.session.execute(db.select(User).where(User.username == "rep")).scalar_one()
+        rep_user.rep_id = mine.rep_id              # the rep user is "mine": every other rep is hidden from them
+        db.session.commit()
         for r in picked.values():
+            db.session.refresh(r)
             db.session.expunge(r)
         world = World(reps=picked, names={k: r.name for k, r in picked.items()}, all_names=all_names,
                       dataset_id=ds.id, user_id=manager.id)
@@ -328,7 +340,8 @@ def names_leaked(body: str, role, world: World) -> list[str]:
     """Rep names a role should never see on any page."""
     if role in ("enablement", "ops", "trainer"):
         return [n for n in world.all_names if n in body]          # aggregates only
-    hidden = {"manager": ("division", "foreign"), "director": ("foreign",)}.get(role, ())
+    hidden = {"manager": ("division", "foreign"), "director": ("foreign",),
+              "rep": ("teammate", "division", "foreign")}.get(role, ())
     return [world.names[k] for k in hidden if world.names[k] in body]
 
 

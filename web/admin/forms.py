@@ -28,6 +28,19 @@ def lines(text: str | None) -> list[str]:
     return out
 
 
+def rep_id_problem(rep_id: str) -> str | None:
+    """Why a rep user cannot be linked to `rep_id` (None if it can): it must name a rep of the current data."""
+    from ..models import RepSnapshot
+    from ..security import current_dataset
+    if not rep_id:
+        return "A sales rep needs their rep id."
+    ds = current_dataset()
+    if ds is not None and db.session.execute(db.select(RepSnapshot.id).where(
+            RepSnapshot.dataset_id == ds.id, RepSnapshot.rep_id == rep_id)).first() is None:
+        return f"No rep {rep_id} in the current data ({ds.name})."
+    return None
+
+
 class ScopeForm(FlaskForm):
     """A manager's teams and a director's divisions: chosen from the current dataset, or typed."""
 
@@ -36,6 +49,7 @@ class ScopeForm(FlaskForm):
     other_teams = TextAreaField("Other teams, one per line", validators=[Length(max=4000)])
     divisions = SelectMultipleField("Divisions (directors)", choices=[], validate_choice=True)
     other_divisions = TextAreaField("Other divisions, one per line", validators=[Length(max=4000)])
+    rep_id = StringField("Rep id (sales reps)", validators=[Optional(), Length(max=120)])
 
     def teams_value(self) -> list[str]:
         return list(dict.fromkeys([*(self.teams.data or []), *lines(self.other_teams.data)]))
@@ -54,7 +68,15 @@ class ScopeForm(FlaskForm):
         if self.role.data == Role.director.value and not self.divisions_value():
             self.divisions.errors = [*self.divisions.errors, "A director needs at least one division."]
             return False
+        if self.role.data == Role.rep.value:
+            problem = rep_id_problem((self.rep_id.data or "").strip())
+            if problem:
+                self.rep_id.errors = [*self.rep_id.errors, problem]
+                return False
         return True
+
+    def rep_id_value(self) -> str | None:
+        return (self.rep_id.data or "").strip() or None if self.role.data == Role.rep.value else None
 
 
 class UserCreateForm(ScopeForm):

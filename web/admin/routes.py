@@ -237,6 +237,7 @@ def _apply_scope(user: User, form) -> None:
     """Teams only for a manager, divisions only for a director: nobody keeps a stale scope."""
     user.teams = form.teams_value() if form.role.data == Role.manager.value else []
     user.divisions = form.divisions_value() if form.role.data == Role.director.value else []
+    user.rep_id = form.rep_id_value()
 
 
 def upload_tmp() -> Path:

@@ -78,6 +78,7 @@ def assignment_doc(a: Assignment) -> dict:
     return {"id": a.id, "plan_id": a.plan_id, "rep_id": a.rep_id, "rep_name": a.rep_name, "team": a.team,
             "kind": a.kind, "ref_id": a.ref_id, "title": a.title, "due_on": _iso(a.due_on),
             "status": a.status, "completed_at": _iso(a.completed_at), "created_at": _iso(a.created_at),
+            "evidence": a.evidence or "", "evidence_at": _iso(a.evidence_at),
             "complete_url": url_for("api.complete_assignment", assignment_id=a.id)}
 
 
@@ -86,6 +87,7 @@ def plan_doc(p: CoachingPlan, full: bool = False) -> dict:
            "month": p.month, "skill_id": p.skill_id, "behaviour_gap": p.behaviour_gap, "status": p.status,
            "baseline_metric": p.baseline_metric, "baseline_value": p.baseline_value,
            "target_value": p.target_value, "follow_up_on": _iso(p.follow_up_on),
+           "acknowledged_at": _iso(p.acknowledged_at),
            "url": url_for("api.plan", plan_id=p.id)}
     if full:
         doc |= {"session_id": p.session_id, "why": p.why, "how": p.how,

@@ -106,14 +106,15 @@ SCHEMAS = {
         "id": INTEGER, "plan_id": nullable(INTEGER), "rep_id": STRING, "rep_name": STRING, "team": STRING,
         "kind": {"type": "string", "enum": ["learning", "selling"]}, "ref_id": STRING, "title": STRING,
         "due_on": DATE, "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
-        "completed_at": nullable(DATETIME), "created_at": DATETIME, "complete_url": STRING}),
+        "completed_at": nullable(DATETIME), "created_at": DATETIME, "complete_url": STRING,
+        "evidence": STRING, "evidence_at": nullable(DATETIME)}),
     "AssignmentList": obj({"assignments": {"type": "array", "items": ref("Assignment")}, **PAGE_FIELDS}),
     "Plan": obj({
         "id": INTEGER, "rep_id": STRING, "rep_name": STRING, "team": STRING, "division": STRING,
         "month": MONTH, "skill_id": STRING, "behaviour_gap": nullable(STRING),
         "status": {"type": "string", "enum": ["active", "achieved", "not_achieved", "abandoned"]},
         "baseline_metric": STRING, "baseline_value": nullable(NUMBER), "target_value": nullable(NUMBER),
-        "follow_up_on": DATE, "url": STRING}),
+        "follow_up_on": DATE, "url": STRING, "acknowledged_at": nullable(DATETIME)}),
     "PlanList": obj({"plans": {"type": "array", "items": ref("Plan")}, **PAGE_FIELDS}),
     "PlanDetail": {"allOf": [ref("Plan"), obj({
         "session_id": nullable(INTEGER), "why": STRING, "how": STRING, "second_follow_up_on": nullable(DATE),

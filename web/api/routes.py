@@ -15,7 +15,7 @@ from sqlalchemy.orm import load_only
 from ..extensions import csrf, db
 from ..fragments import kept
 from ..models import CATALOG_ROLES, Assignment, CoachingPlan, RepSnapshot, Role, utcnow
-from ..security import (assignment_or_404, current_dataset, plan_or_404, rep_data_required, rep_or_404,
+from ..security import (assignment_or_404, current_dataset, own_rep_required, plan_or_404, rep_data_required, rep_or_404,
                         roles_required, scoped, visible_reps)
 from .documents import (SUMMARY_COLUMNS, assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
                         metrics_entry, page_links, plan_doc, rep_detail, rep_summary)
@@ -66,25 +66,25 @@ def reps():
 
 
 @bp.get("/reps/<rep_id>")
-@rep_data_required
+@own_rep_required
 def rep(rep_id: str):
     return json_response(rep_detail(rep_or_404(rep_id), current_dataset()))
 
 
 @bp.get("/reps/<rep_id>/metrics")
-@rep_data_required
+@own_rep_required
 def rep_metrics(rep_id: str):
     return json_response(metrics_entry(rep_or_404(rep_id), current_dataset()))
 
 
 @bp.get("/reps/<rep_id>/diagnosis")
-@rep_data_required
+@own_rep_required
 def rep_diagnosis(rep_id: str):
     return json_response(diagnosis_entry(rep_or_404(rep_id), current_dataset()))
 
 
 @bp.get("/plans")
-@rep_data_required
+@own_rep_required
 def plans():
     q = _query(PlanQuery)
     stmt = scoped(CoachingPlan).order_by(CoachingPlan.month.desc(), CoachingPlan.id.desc())
@@ -96,13 +96,13 @@ def plans():
 
 
 @bp.get("/plans/<int:plan_id>")
-@rep_data_required
+@own_rep_required
 def plan(plan_id: int):
     return json_response(plan_doc(plan_or_404(plan_id), full=True))
 
 
 @bp.get("/assignments")
-@rep_data_required
+@own_rep_required
 def assignments():
     q = _query(AssignmentQuery)
     stmt = scoped(Assignment).order_by(Assignment.due_on, Assignment.id)

@@ -26,6 +26,8 @@ def home_for(user: User) -> str:
         return url_for("rollup.index")            # day 2: the roll-up of their divisions
     if user.role_enum == Role.manager:
         return url_for("team.index")
+    if user.role_enum == Role.rep:
+        return url_for("me.index")                # their own month
     return url_for("catalog.index")
 
 

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import CoachingSession, RepSnapshot
 from ..security import current_dataset, rep_data_required, rep_or_404, session_or_404, visible_reps
 from ..store import catalog
-from . import wizard
+from . import prework, wizard
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
@@ -172,13 +172,16 @@ def reflection(session_id: int):
             wizard.month_session(s.rep_id, s.month, form.kind.data) is not None:
         form.kind.errors = [f"There is already a {wizard.SESSION_TYPES.get(form.kind.data, form.kind.data).lower()} "
                             f"conversation with {s.rep_name} for {month_name(s.month)}: one per month and kind."]
-        return page.render("coach/reflection.html", form=form, questions=wizard.EVERY_SESSION_QUESTIONS)
+        return page.render("coach/reflection.html", form=form, questions=wizard.EVERY_SESSION_QUESTIONS,
+                           prework=prework.prework_for(s.rep_id, s.month))
 
     def save():
         s.reflection = {k: (getattr(form, k).data or "").strip() for k in ("how_it_went", "went_well", "to_improve")}
         s.kind, s.held_on = form.kind.data, form.held_on.data
+        prework.from_session(s, current_user)          # the rep sees what was agreed in the meeting
     return after_step(page, form, save) or page.render("coach/reflection.html", form=form,
-                                                       questions=wizard.EVERY_SESSION_QUESTIONS)
+                                                       questions=wizard.EVERY_SESSION_QUESTIONS,
+                                                       prework=prework.prework_for(s.rep_id, s.month))
 
 
 @bp.route("/<int:session_id>/goals", methods=["GET", "POST"])
@@ -191,6 +194,7 @@ def goals(session_id: int):
 
     def save():
         page.session.goals_note = (form.goals_note.data or "").strip()
+        prework.from_session(page.session, current_user)
     goals_rows = ((page.snapshot.metrics or {}).get("goals") or {}).items()
     plan_rows = wizard.success_plan_rows(page.cat, page.snapshot.plan or [])
     return after_step(page, form, save) or page.render("coach/goals.html", form=form, goals=goals_rows,
@@ -307,9 +311,24 @@ def plan(session_id: int):
             exact = wizard.exact_values(page.cat, page.session, page.snapshot, page.rep, form.baseline_metric.data)
             saved = wizard.create_plan(page.cat, page.session, form, current_user, exact)
             flash(f"Plan saved for {saved.rep_name}, with {len(saved.assignments)} assignments.", "success")
+            tell_the_rep(saved, page.cat.skills[saved.skill_id].title)
             return redirect(url_for("coach.done", session_id=session_id))
     return page.render("coach/plan.html", form=form, skill=page.cat.skills[page.session.dialogue["confirmed_skill"]],
                        metric_data=known, unit=lambda m: wizard.unit_hint(page.cat, m))
+
+
+def tell_the_rep(plan, skill_title: str) -> None:
+    """The agreed plan e-mailed to the rep, when the instance sends e-mail (FAIRWAY_SMTP_HOST set);
+    the plan is saved whatever the mail server says, and the manager told if it failed."""
+    from ..me.notify import send_plan_agreed
+    if not current_app.config.get("FAIRWAY_SMTP_HOST"):
+        return
+    try:
+        if send_plan_agreed(plan, skill_title):
+            flash(f"{plan.rep_name} was sent the plan by e-mail.", "info")
+    except Exception as exc:            # smtplib's errors, refused connections, TLS, a bad setting
+        current_app.logger.warning("the plan %s could not be e-mailed to the rep: %s", plan.id, exc)
+        flash(f"The plan is saved, but it could not be e-mailed to {plan.rep_name}: {exc}", "error")
 
 
 def refill_baseline(form: PlanForm, known: dict) -> bool:

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import (Assignment, AssignmentKind, CoachingPlan, CoachingSession, Dataset, RepSnapshot,
                       SessionType, User)
 from ..security import current_dataset, scoped
+from .prework import prefill
 
 STEPS = (("reflection", "Reflection"), ("goals", "Goals & success plan"), ("gap", "The gap"),
          ("questions", "Questions"), ("causes", "Root cause"), ("actions", "Corrective actions"),
@@ -490,6 +491,7 @@ def start_or_resume(user: User, snapshot: RepSnapshot, dataset: Dataset, today: 
                               kind=SessionType.development.value, held_on=today, month=dataset.period,
                               step="reflection", status="in_progress", reflection={}, dialogue={}, actions={},
                               drafts={})
+    prefill(session)                  # the rep's pre-work, if they did it
     db.session.add(session)
     try:
         db.session.commit()

@@ -158,6 +158,14 @@ def _num(value, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+ROSTER_CHARTS = ("chart-winrate", "chart-talk-team")      # every teammate by name: not for a rep's own eyes
+
+
+def without_roster(charts: list[Chart]) -> list[Chart]:
+    """The charts a rep sees of themselves: against the team median, never their teammates one by one."""
+    return [c for c in charts if c.id not in ROSTER_CHARTS]
+
+
 def roster_chart(chart_id: str, title: str, roster: list[dict], key: str, metric_id: str,
                  median_value, highlight: str | None = None, subtitle: str = "",
                  missing: dict | None = None) -> Chart:
