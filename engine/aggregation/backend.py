@@ -170,6 +170,34 @@ def out_of_memory(error: Exception) -> EngineMemoryError:
         f"or use the Spark engine (--engine spark) for an org this size")
 
 
+class CSVReadError(FairwayError):
+    """DuckDB's CSV reader gave up on a file (beyond the records it sets aside as rejects):
+    the file, and its line when the reader says it."""
+
+    def __init__(self, path: str | None, line: int | None, message: str):
+        self.path, self.line, self.reason = path, line, message
+        super().__init__(f"{path or 'a CSV file'}{f':{line}' if line else ''}: {message}")
+
+    def __reduce__(self):
+        return self.__class__, (self.path, self.line, self.reason)
+
+
+_CSV_FILE = re.compile(r"^\s*file\s*=\s*(.+?)\s*$", re.MULTILINE)
+_CSV_LINE = re.compile(r"\b(?:CSV Error on Line|line)\s*:?\s*(\d+)", re.IGNORECASE)
+
+
+def csv_read_error(error: Exception) -> CSVReadError | None:
+    """The CSVReadError of a DuckDB error raised while reading a CSV file (its message names
+    the file and the reader's options); None for any other error."""
+    text = str(error)
+    found = _CSV_FILE.search(text)
+    if found is None or "CSV" not in text:
+        return None
+    line = _CSV_LINE.search(text)
+    first = text.strip().splitlines()[0].removeprefix("Invalid Input Error: ")
+    return CSVReadError(found.group(1), int(line.group(1)) if line else None, first[:300])
+
+
 def threads_setting() -> int:
     """DuckDB's threads: FAIRWAY_DUCKDB_THREADS, else one per core."""
     value = os.environ.get("FAIRWAY_DUCKDB_THREADS", "").strip()
@@ -182,7 +210,9 @@ def threads_setting() -> int:
 
 def _memory_guarded(cls):
     """Every method of `cls` that runs SQL turns DuckDB's out-of-memory error into an
-    EngineMemoryError that says which setting to change (no traceback for the user)."""
+    EngineMemoryError that says which setting to change, and an error of its CSV reader
+    (whichever query scans the file: a large file is a view, read when first queried) into
+    a CSVReadError naming the file: no traceback for the user."""
     def guard(method):
         @functools.wraps(method)
         def run(self, *args, **kwargs):
@@ -190,6 +220,11 @@ def _memory_guarded(cls):
                 return method(self, *args, **kwargs)
             except self._duckdb.OutOfMemoryException as exc:
                 raise out_of_memory(exc) from None
+            except self._duckdb.Error as exc:
+                unreadable = csv_read_error(exc)
+                if unreadable is None:
+                    raise
+                raise unreadable from exc
         return run
     for name in ("execute", "frame", "rows", "scalar", "table", "register", "text_view",
                  "parquet_view", "parquet_schema", "rejects", "numbered"):
