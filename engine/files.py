@@ -178,7 +178,8 @@ def suggest_entry(folder: Path, name: str) -> str | None:
 
 def not_utf8_text(head: bytes, name: str) -> Problem | None:
     """A CSV file that must be UTF-8 but is UTF-16 or UTF-32 (by its byte order mark or its
-    zero bytes), or holds NUL bytes in its first line: the Problem naming the encoding.
+    zero bytes), or holds NUL bytes in `head` (its first bytes): the Problem naming the
+    encoding, or the line of the first NUL byte.
 
     Such a file decodes as UTF-8 without an error (NUL is a character), so it would be read
     as garbage, or worse, accepted; a UTF-8 byte order mark is fine (it is not content).
@@ -190,9 +191,9 @@ def not_utf8_text(head: bytes, name: str) -> Problem | None:
     if found is not None:
         return Problem(file=name, row=1, message=f"the file is {found} text (by {how}), not UTF-8",
                        expected="a file saved as UTF-8 (in Excel: CSV UTF-8)")
-    first = head.split(b"\n", 1)[0]
-    if b"\x00" in first:
-        return Problem(file=name, row=1, message="NUL bytes in the first line: not a text file",
+    at = head.find(b"\x00")
+    if at != -1:
+        return Problem(file=name, line=head.count(b"\n", 0, at) + 1, message="NUL bytes: not a text file",
                        expected="a CSV file saved as UTF-8")
     return None
 

@@ -19,6 +19,7 @@ import functools
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,6 +197,31 @@ def csv_read_error(error: Exception) -> CSVReadError | None:
     line = _CSV_LINE.search(text)
     first = text.strip().splitlines()[0].removeprefix("Invalid Input Error: ")
     return CSVReadError(found.group(1), int(line.group(1)) if line else None, first[:300])
+
+
+_REGEX_LOCK = threading.Lock()
+_regex_connection = None
+
+
+@functools.lru_cache(maxsize=4096)
+def regex_error(pattern: str) -> str | None:
+    """Why the engine cannot run `pattern` as a regular expression (DuckDB uses RE2: no
+    look-around, no back-references, repetitions up to 1000), or None when it can.
+
+    Inputs (mappings) are checked with this when they are read, not when a query first
+    runs the pattern: Python's `re` accepts what RE2 refuses.
+    """
+    global _regex_connection
+    import duckdb
+    with _REGEX_LOCK:
+        if _regex_connection is None:
+            _regex_connection = duckdb.connect(config={"threads": 1})
+        try:
+            _regex_connection.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return first.removeprefix("Invalid Input Error: ")[:200]
+    return None
 
 
 def threads_setting() -> int:

@@ -7,16 +7,14 @@ underscores, headers read once, each file registered with the engine as a text v
 """
 from __future__ import annotations
 
-import csv
 import fnmatch
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..aggregation.backend import Backend, EngineMemoryError, Reject
 from ..errors import Problem, did_you_mean
-from ..files import check_input_file, decode
+from ..files import check_input_file, decode, first_record, not_utf8_text
 
 HEADER_BYTES = 1 << 20
 SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
@@ -131,12 +129,20 @@ class Exports:
             self.problems.append(Problem(file=name, message="the file is empty", expected="a header row"))
             return None
         enc = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        if enc == "utf-8":
+            problem = not_utf8_text(head, name)
+            if problem is not None:
+                self.problems.append(replace(problem, expected=f"{problem.expected}, or `encoding:` in the "
+                                                               f"mapping's part"))
+                return None
         text, problem = decode(head, name, enc)
         if text is None:
             # a character cut at the end of the first MiB is not a problem of the header
             text = head.decode(enc if enc != "utf-8" else "utf-8-sig", errors="ignore")
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-        header = next(rows, [])
+        header, problem = first_record(text, name, delimiter, limit=HEADER_BYTES // 2)
+        if problem is not None:
+            self.problems.append(problem)
+            return None
         names = [h.strip() for h in header]
         if len(names) == 1 and delimiter == ",":
             for sep, word in ((";", "semicolons"), ("\t", "tabs")):

@@ -31,6 +31,7 @@ from typing import Annotated, Iterator, Literal, Union
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from ..aggregation.backend import regex_error
 from ..catalog.specs import Pipeline
 from ..errors import MappingError, Problem, did_you_mean
 from ..paths import shipped
@@ -77,6 +78,14 @@ Names = Annotated[list[Name], BeforeValidator(_as_list), Field(min_length=1)]
 Texts = Annotated[list[Text], BeforeValidator(_as_list)]
 
 
+def _regex_problem(regex: str) -> str | None:
+    """Why `regex` cannot be a pattern of a mapping: the engine runs it (RE2, see
+    engine.aggregation.backend.regex_error); a `$setting` is checked once resolved."""
+    if SETTING.match(regex):
+        return None
+    return regex_error(regex)
+
+
 class RepBy(str, Enum):
     """The reps column a source value is matched against to find a rep id."""
 
@@ -120,10 +129,9 @@ class Condition(Spec):
         if self.means is not None and len(self.means) != 1:
             raise ValueError("means names one vocabulary: {call_results: [connect]}")
         if self.matches is not None:
-            try:
-                re.compile(self.matches)
-            except re.error as exc:
-                raise ValueError(f"matches is not a regular expression: {exc}") from exc
+            reason = _regex_problem(self.matches)
+            if reason:
+                raise ValueError(f"matches is not a regular expression: {reason}")
         return self
 
     def columns(self) -> list[list[str]]:
@@ -207,10 +215,9 @@ class Rule(Spec):
             raise ValueError("give exactly one source: column, value, template, flags, flag, lookup or first_of")
         if self.patterns is not None:
             for regex in self.patterns:
-                try:
-                    re.compile(regex)
-                except re.error as exc:
-                    raise ValueError(f"patterns: {regex!r} is not a regular expression: {exc}") from exc
+                reason = _regex_problem(regex)
+                if reason:
+                    raise ValueError(f"patterns: {regex!r} is not a regular expression: {reason}")
         return self
 
     @field_validator("template")
@@ -319,10 +326,9 @@ class Vocabulary(Spec):
     @classmethod
     def _regexes(cls, patterns: dict[str, str]) -> dict[str, str]:
         for regex in patterns:
-            try:
-                re.compile(regex)
-            except re.error as exc:
-                raise ValueError(f"{regex!r} is not a regular expression: {exc}") from exc
+            reason = _regex_problem(regex)
+            if reason:
+                raise ValueError(f"{regex!r} is not a regular expression: {reason}")
         return patterns
 
 
@@ -373,6 +379,13 @@ class Mapping(Spec):
         if self._doc is None:
             return dotted(path)
         return f"{self._doc.file}:{self._doc.line(path)} ({dotted(path)})"
+
+    def problem(self, stem: str, index: int, *rest: str | int, message: str, **kw) -> Problem:
+        """A Problem located at a part's key: the mapping file, its line, the key."""
+        path = self.key(stem, index, *rest)
+        if self._doc is None:
+            return Problem(file="mapping", column=dotted(path), message=message, **kw)
+        return self._doc.problem(path, message, **kw)
 
     def vocabulary(self, name: str) -> Vocabulary:
         return self.vocabularies.get(name, Vocabulary())
@@ -493,10 +506,9 @@ def apply_overlay(mapping: Mapping, overlay: Located) -> Mapping:
             words = {str(k): _word(v) for k, v in entries.items()}
             pats = {str(k): _word(v) for k, v in patterns.items()}
             for regex in pats:
-                try:
-                    re.compile(regex)
-                except re.error as exc:
-                    problems.append(overlay.problem((key, "patterns", regex), f"not a regular expression: {exc}"))
+                reason = _regex_problem(regex)
+                if reason:
+                    problems.append(overlay.problem((key, "patterns", regex), f"not a regular expression: {reason}"))
             base = vocab[key]
             folded = {k.casefold() for k in words}
             merged = {k: v for k, v in base.map.items() if k.casefold() not in folded} | words
