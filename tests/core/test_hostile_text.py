@@ -1,0 +1,115 @@
+"""The one reader policy for CSV text (issue 11): encodings, carriage returns, NUL bytes and
+the CSV reader's own failures, each refused with the file and, where there is one, the line."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.aggregation import backend as backend_module
+from engine.aggregation.backend import CSVReadError, csv_read_error, regex_error
+from engine.dataset import load_dataset
+from engine.dataset.reader import read_header, stray_carriage_return
+from engine.errors import DatasetError
+from engine.files import first_record, not_utf8_text
+
+HEADER = "rep_id,name,role,team,division\n"
+
+
+@pytest.mark.parametrize("data, encoding, how", [
+    (HEADER.encode("utf-16"), "UTF-16", "byte order mark"),
+    (HEADER.encode("utf-16-be"), "UTF-16", "zero bytes"),
+    (HEADER.encode("utf-16-le"), "UTF-16", "zero bytes"),
+    (HEADER.encode("utf-32"), "UTF-32", "byte order mark"),
+])
+def test_utf16_and_utf32_are_refused_naming_the_encoding(data, encoding, how):
+    p = not_utf8_text(data, "reps.csv")
+    assert (p.file, p.row) == ("reps.csv", 1)
+    assert f"{encoding} text (by its {how}), not UTF-8" in p.message and "UTF-8" in p.expected
+
+
+def test_a_utf8_bom_and_plain_utf8_pass():
+    assert not_utf8_text(b"\xef\xbb\xbf" + HEADER.encode(), "reps.csv") is None
+    assert not_utf8_text("rep_id,name\nR1,José\n".encode(), "reps.csv") is None
+
+
+def test_nul_bytes_are_refused_with_their_line():
+    p = not_utf8_text(HEADER.encode() + b"R1,Nancy\n" + b"\x00" * 4096, "activities.csv")
+    assert (p.file, p.line, p.message) == ("activities.csv", 3, "NUL bytes: not a text file")
+
+
+def test_the_header_is_the_first_record_whatever_the_line_ending():
+    assert first_record("a,b\r\n1,2\r\n", "f.csv") == (["a", "b"], None)
+    assert first_record('"a\nb",c\n1,2\n', "f.csv") == (["a\nb", "c"], None)
+    assert first_record("a;b\n", "f.csv", delimiter=";") == (["a", "b"], None)
+    assert first_record("a,b", "f.csv") == (["a", "b"], None)
+
+
+def test_a_carriage_return_alone_in_the_header_is_refused_with_its_line():
+    names, p = first_record("\r0", "reps.csv")
+    assert names is None and (p.file, p.row) == ("reps.csv", 1) and "carriage return" in p.message
+    names, p = first_record("rep_id,na\rme\nR1,x\n", "reps.csv")
+    assert names is None and "inside the header row" in p.message and "LF or CRLF" in p.expected
+    names, p = first_record("rep_id,name\rR1,x\r", "reps.csv")          # old Mac OS line endings
+    assert names is None and "carriage return alone" in p.message
+
+
+def test_read_header_refuses_utf16_and_a_stray_cr(tmp_path):
+    (tmp_path / "reps.csv").write_bytes(HEADER.encode("utf-16"))
+    names, _, problems = read_header(tmp_path / "reps.csv", "reps.csv")
+    assert names is None and "UTF-16" in problems[0].message
+    (tmp_path / "reps.csv").write_bytes(b"rep_id\r,name\nR1,x\n")
+    names, _, problems = read_header(tmp_path / "reps.csv", "reps.csv")
+    assert names is None and problems[0].row == 1
+
+
+def test_the_line_of_a_stray_carriage_return_is_found_across_chunks(tmp_path):
+    f = tmp_path / "a.csv"
+    f.write_bytes(b"a,b\r\n" * 3 + b"1,2\r3,4\n")
+    assert stray_carriage_return(f) == 4
+    f.write_bytes(b"a,b\n" + b"x" * ((1 << 20) - 5) + b"\r" + b"\n1,2\n")   # CRLF across a chunk's end
+    assert stray_carriage_return(f) is None
+    f.write_bytes(b"a,b\n" + b"x" * ((1 << 20) - 5) + b"\r" + b"y\n")        # CR alone at a chunk's end
+    assert stray_carriage_return(f) == 2
+    f.write_bytes(b"a,b\n1,2\r")                                            # a CR that ends the file
+    assert stray_carriage_return(f) == 2
+
+
+def test_a_duckdb_csv_error_names_its_file_and_line():
+    err = csv_read_error(Exception("Invalid Input Error: CSV Error on Line: 42\nOriginal Line: x\n\n"
+                                   "  file = /data/activities.csv\n  delimiter = ,\n"))
+    assert isinstance(err, CSVReadError) and (err.path, err.line) == ("/data/activities.csv", 42)
+    err = csv_read_error(Exception("Invalid Input Error: The CSV Parser state machine reached an invalid "
+                                   "state.\n  file = /data/a.csv\n"))
+    assert (err.path, err.line) == ("/data/a.csv", None) and err.reason.startswith("The CSV Parser")
+    assert csv_read_error(Exception("Binder Error: column x not found")) is None
+
+
+def test_regular_expressions_are_checked_as_the_engine_runs_them():
+    assert regex_error("^(Closed )?Won$") is None and regex_error("[[:alpha:]]+") is None
+    assert "invalid perl operator" in regex_error("(?<=A)E")
+    assert regex_error("(a)\\1") and regex_error("a{99999}")
+
+
+def test_a_large_file_the_reader_gives_up_on_is_a_located_problem(tmp_path, monkeypatch, pipeline):
+    """A file over MATERIALISE_BYTES stays a view, read when first queried: DuckDB's strict parser
+    stops there on a carriage return alone. The problem names the file and the CR's line, and the
+    other files are still checked."""
+    from corpus.datasets import make_base
+    base = make_base(tmp_path / "base")
+    folder = tmp_path / "data"
+    shutil.copytree(base, folder)
+    lines = (folder / "activities.csv").read_bytes().split(b"\n")
+    lines[99] += b"\r\r"            # CR CR LF: a carriage return alone, outside quotes
+    (folder / "activities.csv").write_bytes(b"\n".join(lines))
+    rows = (folder / "goals.csv").read_text().split("\n")
+    rows[5] = rows[5].replace(rows[5].split(",")[2], "activity.calls", 1)
+    (folder / "goals.csv").write_text("\n".join(rows))
+    monkeypatch.setattr(backend_module, "MATERIALISE_BYTES", 0)       # every file a view
+    with pytest.raises(DatasetError) as err:
+        load_dataset(folder, pipeline)
+    found = {(p.file, p.line, p.row) for p in err.value.problems}
+    assert ("activities.csv", 100, None) in found, err.value.summary()
+    assert ("goals.csv", None, 6) in found, err.value.summary()
+    assert "carriage return" in str(err.value)
