@@ -207,6 +207,10 @@ def _utf16_zeros(sample: bytes) -> bool:
     return (zero(odd) > 0.9 and zero(even) < 0.1) or (zero(even) > 0.9 and zero(odd) < 0.1)
 
 
+MAX_COLUMNS = 2000     # a CRM object with every custom field has a few hundred; beyond, the SQL
+                       # that reads each column as text takes minutes to plan
+
+
 def first_record(text: str, name: str, delimiter: str = ",", limit: int = 1 << 19
                  ) -> tuple[list[str] | None, Problem | None]:
     """The cells of the first record of CSV `text` (its header), or None and the Problem.
@@ -236,6 +240,10 @@ def first_record(text: str, name: str, delimiter: str = ",", limit: int = 1 << 1
                              message="lines that end in a carriage return alone (old Mac OS)" if alone
                              else "a carriage return (CR) inside the header row, not followed by a line feed",
                              expected="lines that end in LF or CRLF: save the file as CSV (UTF-8)")
+    if record.count(delimiter) >= MAX_COLUMNS:       # before splitting: the count is cheap
+        return None, Problem(file=name, row=1, message=f"the header has about {record.count(delimiter) + 1:,} columns, "
+                                                       f"over the limit of {MAX_COLUMNS:,}",
+                             expected="a table of ordinary width (leave out the columns that are not needed)")
     try:
         return next(csv.reader(io.StringIO(record, newline=""), delimiter=delimiter), []), None
     except csv.Error as exc:

@@ -126,6 +126,17 @@ class Backend:
         pass
 
 
+def mixed_line_endings(path: Path, head_bytes: int = 1 << 20) -> bool:
+    """Whether the first MiB of a text file ends some lines in CRLF and others in LF alone."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(head_bytes)
+    except OSError:
+        return False
+    crlf = head.count(b"\r\n")
+    return 0 < crlf < head.count(b"\n")
+
+
 def file_rows(indexes: np.ndarray, rejects: list[Reject]) -> np.ndarray:
     """Rows as in the file (header = row 1) of kept records, by their 0-based index `_i`.
 
@@ -318,6 +329,8 @@ class DuckDBBackend(Backend):
                     "iso-8859-1": "latin-1", "utf16": "utf-16"}.get(encoding.lower(), encoding.lower())
         if encoding not in ("utf-8", "utf-16", "latin-1"):
             path, encoding = self._transcoded(path, encoding), "utf-8"
+        if encoding != "utf-16" and mixed_line_endings(path):
+            path = self._lf_copy(path)
         source = (f"read_csv({quote_text(str(path))}, columns={types}, header=true, auto_detect=false, "
                   f"delim={quote_text(delimiter)}, quote='\"', escape='\"', encoding={quote_text(encoding)}, "
                   f"strict_mode=true, max_line_size={MAX_LINE_BYTES}, store_rejects=true, "
@@ -353,6 +366,20 @@ class DuckDBBackend(Backend):
                 open(out, "w", encoding="utf-8", newline="") as dst:
             while chunk := src.read(1 << 20):
                 dst.write(chunk)
+        return out
+
+    def _lf_copy(self, path: Path) -> Path:
+        """A copy of a file whose CRLF line endings are LF (line numbers unchanged), in the
+        engine's temporary folder: DuckDB guesses one line ending per file and misreads the
+        lines that end otherwise (as unterminated quotes, or a parser error)."""
+        out = Path(self._tmp.name) / f"lf-{len(self._scans)}-{Path(path).name}"
+        with open(path, "rb") as src, open(out, "wb") as dst:
+            carry = b""
+            while chunk := src.read(1 << 20):
+                data = carry + chunk
+                carry = b"\r" if data.endswith(b"\r") else b""
+                dst.write(data[:len(data) - len(carry)].replace(b"\r\n", b"\n"))
+            dst.write(carry)
         return out
 
     def parquet_schema(self, path: Path) -> list[tuple[str, str]]:
