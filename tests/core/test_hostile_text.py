@@ -113,3 +113,55 @@ def test_a_large_file_the_reader_gives_up_on_is_a_located_problem(tmp_path, monk
     assert ("activities.csv", 100, None) in found, err.value.summary()
     assert ("goals.csv", None, 6) in found, err.value.summary()
     assert "carriage return" in str(err.value)
+
+
+def small_dataset(folder: Path) -> Path:
+    from core.test_dataset_fuzz import BASE, csv_files
+    folder.mkdir()
+    for name, data in csv_files(BASE).items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_mixed_line_endings_are_read_as_one_file(tmp_path, pipeline):
+    """CRLF and LF in one file (files joined, or edited by hand): DuckDB guesses one ending per
+    file and misread the others as unterminated quotes or a parser error."""
+    folder = small_dataset(tmp_path / "data")
+    lines = (folder / "opportunities.csv").read_bytes().split(b"\n")[:-1]
+    lines = [b'"' + ln.replace(b",", b'","') + b'"' for ln in lines]          # every value quoted
+    (folder / "opportunities.csv").write_bytes(b"".join(ln + (b"\r\n" if i % 2 else b"\n")
+                                                        for i, ln in enumerate(lines)))
+    ds = load_dataset(folder, pipeline)
+    assert ds.rows["opportunities"] == len(lines) - 1
+
+
+def test_a_header_of_too_many_columns_is_refused_at_once(tmp_path, pipeline):
+    folder = small_dataset(tmp_path / "data")
+    (folder / "reps.csv").write_text("rep_id," + ",".join(f"x{i}" for i in range(100_000)) + "\nR1\n")
+    with pytest.raises(DatasetError) as err:
+        load_dataset(folder, pipeline)
+    [p] = [p for p in err.value.problems if p.file == "reps.csv"]
+    assert p.row == 1 and "100,001 columns, over the limit of 2,000" in p.message
+
+
+def test_an_export_in_utf16_is_refused_naming_the_encoding(tmp_path, pipeline):
+    from engine.errors import MappingError
+    from engine.sources.importer import import_dataset
+    from engine.sources.mapping import parse_mapping
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "people.csv").write_bytes("Id,Name\nR1,Nancy Olson\n".encode("utf-16"))
+    (src / "deals.csv").write_text("Id,Owner\nD1,R1\n")
+    mapping = parse_mapping("""
+reps:
+  files: people.csv
+  columns: {rep_id: Id, name: Name, role: {value: isr}, team: {value: T}, division: {value: D}}
+opportunities:
+  files: deals.csv
+  columns: {opportunity_id: Id, rep_id: Owner, created_date: {value: "2026-01-05"}, status: {value: open},
+            stage: {value: discovery}}
+""", "m.yaml", pipeline)
+    with pytest.raises(MappingError) as err:
+        import_dataset(src, mapping, tmp_path / "out", pipeline)
+    [p] = [p for p in err.value.problems if p.file == "people.csv"]
+    assert "UTF-16 text" in p.message and "encoding:" in p.expected
