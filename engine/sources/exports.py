@@ -70,7 +70,11 @@ class Exports:
         self.b = backend
         self.files: dict[tuple[str, str, str], ExportFile] = {}
         self.problems: list[Problem] = []
-        self._names = sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink())
+        # every entry but folders, and folders named as files: a link, a pipe, a device or a
+        # folder where an export belongs is matched by its name, then refused by the path
+        # policy when opened (never skipped without a word)
+        self._names = sorted(p for p in root.rglob("*")
+                             if p.is_symlink() or not p.is_dir() or p.suffix.lower() in SUFFIXES)
 
     def match(self, patterns: list[str]) -> list[Path]:
         """Files whose name (without its extension) matches a pattern, case and underscores aside."""

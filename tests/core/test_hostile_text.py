@@ -165,3 +165,20 @@ opportunities:
         import_dataset(src, mapping, tmp_path / "out", pipeline)
     [p] = [p for p in err.value.problems if p.file == "people.csv"]
     assert "UTF-16 text" in p.message and "encoding:" in p.expected
+
+
+@pytest.mark.parametrize("shape, message", [("fifo", "not a regular file"), ("folder", "a folder where a file belongs")])
+def test_an_export_that_is_a_pipe_or_a_folder_is_refused_not_skipped(tmp_path, pipeline, shape, message):
+    """goals.csv is optional in the mapping: a pipe or a folder of that name was skipped without a word."""
+    import os
+    from engine.errors import MappingError
+    from engine.sources.importer import import_dataset
+    from engine.sources.mapping import load_mapping, shipped_mappings
+    src = Path(shutil.copytree(Path(__file__).parents[1] / "data" / "import" / "salesforce", tmp_path / "src"))
+    (src / "goals.csv").unlink()
+    os.mkfifo(src / "goals.csv") if shape == "fifo" else (src / "goals.csv").mkdir()
+    mapping = load_mapping(shipped_mappings()["salesforce-report"], pipeline)
+    with pytest.raises(MappingError) as err:
+        import_dataset(src, mapping, tmp_path / "out", pipeline, dry_run=True)
+    assert [(p.file, p.message) for p in err.value.problems] == [("goals.csv", message + (
+        " (a device, pipe or socket)" if shape == "fifo" else ""))]
