@@ -59,6 +59,12 @@ def _required(column: str) -> Check:
     return Check(column, "missing value", f"{c(column)} IS NULL", "a value (the column is required)")
 
 
+def _visible(column: str) -> Check:
+    return Check(column, "an invisible character in the id (a byte order mark U+FEFF, or a zero-width "
+                         "space): files joined together?", v.invisible(c(column)),
+                 "an id of visible characters only")
+
+
 def _enum(column: str, allowed: list[str], what: str) -> Check:
     return Check(column, f"unknown {what}", f"({c(column)} IS NOT NULL AND {c(column)} NOT IN {text_list(allowed)})",
                  f"one of {', '.join(allowed)}" if len(allowed) <= 12 else f"a {what}",
@@ -212,6 +218,7 @@ class _Loader:
     def _check_reps(self, s: Source, keys) -> None:
         scan = Scan(s.view)
         checks = [_required(col) for col in REPS.required_columns]
+        checks.append(_visible("rep_id"))
         checks.append(_enum("role", self.p.role_ids, "role"))
         checks.append(Check("rep_id", "duplicate id", self._duplicates(s, c("rep_id"), "dup_reps"),
                             "each rep_id once", numbered=True))
@@ -235,6 +242,7 @@ class _Loader:
     def _check_opportunities(self, s: Source, keys) -> None:
         scan = Scan(s.view)
         checks = [_required(col) for col in ("opportunity_id", "rep_id", "status")]
+        checks.append(_visible("opportunity_id"))
         checks.append(Check("stage", "missing value", "(stage IS NULL AND coalesce(status, '') != 'lost')",
                             "a stage (only a lost opportunity may leave it empty: its furthest stage unknown)"))
         checks.append(Check("opportunity_id", "duplicate id",
