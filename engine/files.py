@@ -234,9 +234,8 @@ def first_record(text: str, name: str, delimiter: str = ",", limit: int = 1 << 1
         end = len(text)
     record = text[:end].removesuffix("\r")
     if "\r" in record:
-        line = record.count("\n", 0, record.index("\r")) + 1
         alone = "\n" not in text
-        return None, Problem(file=name, row=line,
+        return None, Problem(file=name, row=1,
                              message="lines that end in a carriage return alone (old Mac OS)" if alone
                              else "a carriage return (CR) inside the header row, not followed by a line feed",
                              expected="lines that end in LF or CRLF: save the file as CSV (UTF-8)")
