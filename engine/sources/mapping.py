@@ -498,11 +498,23 @@ def apply_overlay(mapping: Mapping, overlay: Located) -> Mapping:
     known = sorted(set(settings) | set(vocab) | set(mapping.detect) | {"timezone"})
     for key, value in data.items():
         if key in vocab and isinstance(value, dict):
-            entries = value.get("map", value) if set(value) <= {"map", "patterns"} else value
-            patterns = value.get("patterns", {}) if set(value) <= {"map", "patterns"} else {}
-            bad = [k for k, v in {**entries, **patterns}.items() if not isinstance(v, (str, int, float)) and v is not None]
-            for k in bad:
-                problems.append(overlay.problem((key, k), "a word is expected here", value=None))
+            parts = set(value) <= {"map", "patterns"}
+            entries = value.get("map", {}) if parts else value
+            patterns = value.get("patterns", {}) if parts else {}
+            shapes = [(name, part) for name, part in (("map", entries), ("patterns", patterns))
+                      if not isinstance(part, dict)]
+            for name, _ in shapes:
+                problems.append(overlay.problem((key, name) if parts else (key,),
+                                                f"a mapping of {'values' if name == 'map' else 'patterns'} to "
+                                                f"words is expected here", expected="{CRM value: word, ...}"))
+            if shapes:
+                continue
+            bad = [((key, "map", k) if parts else (key, k)) for k, v in entries.items()
+                   if not isinstance(v, (str, int, float)) and v is not None]
+            bad += [(key, "patterns", k) for k, v in patterns.items()
+                    if not isinstance(v, (str, int, float)) and v is not None]
+            for path in bad:
+                problems.append(overlay.problem(path, "a word is expected here", value=None))
             words = {str(k): _word(v) for k, v in entries.items()}
             pats = {str(k): _word(v) for k, v in patterns.items()}
             for regex in pats:

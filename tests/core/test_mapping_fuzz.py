@@ -448,3 +448,59 @@ def test_plausible_rules_applied_to_fuzzed_exports(pipeline, edits, rows):
     mapping = parsed_or_refused(dump(edited(edits)), pipeline)
     if mapping is not None:
         imported_or_refused(mapping, edited_exports(rows), pipeline)
+
+
+# --------------------------------------------------------------------------- an org's overlay
+
+# the skeleton with settings and a vocabulary an overlay can change: the role through a named
+# vocabulary, held calls by a pattern from a setting, dates in the mapping's time zone
+WITH_SETTINGS = edited([("rule", "reps", "role", {"column": "Title", "map": "roles", "unmapped": "drop",
+                                                  "if_empty": "drop"}),
+                        ("rule", "activities", "date", {"column": "Date", "date": ["auto", "%m/%d/%Y"]})])
+WITH_SETTINGS["settings"] = {"timezone": "UTC", "held": "^Held$"}
+WITH_SETTINGS["vocabularies"] = {"roles": {"map": {"AE": "isr", "SDR": "bdr"}, "patterns": {"(?i)manager": ""}}}
+WITH_SETTINGS["activities"]["where"] = [{"any": [{"column": "Result", "matches": "$held"},
+                                                 {"column": "Result", "filled": False},
+                                                 {"column": "Result", "filled": True}]}]
+OVERLAY_FILE = "overlay.yaml"
+OVERLAY_VALUES = st.one_of(SCALARS, WORDS, REGEXES, st.sampled_from(["Europe/Paris", "Mars/Olympus", "UTC+25",
+                                                                     "America/New_York", "", "none"]))
+OVERLAYS = st.dictionaries(
+    st.one_of(st.sampled_from(["timezone", "held", "roles", "roles", "roles", "nope"]), st.text(max_size=6)),
+    st.one_of(OVERLAY_VALUES,
+              st.dictionaries(WORDS | NAMES, OVERLAY_VALUES, max_size=3),
+              st.fixed_dictionaries({}, optional={"map": st.one_of(st.dictionaries(WORDS | NAMES, OVERLAY_VALUES,
+                                                                                   max_size=3), SCALARS),
+                                                  "patterns": st.one_of(st.dictionaries(REGEXES, OVERLAY_VALUES,
+                                                                                        max_size=2), SCALARS)}),
+              st.lists(OVERLAY_VALUES, max_size=2)),
+    max_size=3)
+
+
+def test_the_skeleton_with_settings_imports(pipeline):
+    mapping = parse_mapping(dump(WITH_SETTINGS), MAPPING_FILE, pipeline)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_exports(Path(tmp) / "exports", export_files())
+        import_dataset(Path(tmp) / "exports", mapping, Path(tmp) / "out", pipeline, dry_run=True)
+
+
+@fuzz(40)
+@given(overlay=OVERLAYS, apply=st.integers(0, 3))
+# found: a vocabulary's map or patterns that is not a mapping (a TypeError in apply_overlay)
+@example(overlay={"roles": {"map": 3}}, apply=1)
+@example(overlay={"roles": {"patterns": ["a"]}}, apply=1)
+@example(overlay={"roles": {"map": {"AE": "isr"}, "patterns": 5}}, apply=1)
+@example(overlay={"held": "(?=x)", "timezone": "Mars/Olympus"}, apply=0)
+def test_an_overlay_of_any_shape(pipeline, overlay, apply):
+    text, over = dump(WITH_SETTINGS), dump(overlay)
+    try:
+        with time_limit(30):
+            mapping = parse_mapping(text, MAPPING_FILE, pipeline, overlay=over, overlay_name=OVERLAY_FILE)
+    except MappingError as err:
+        assert err.problems, "refused with no problem"
+        for p in err.problems:
+            assert p.file in (MAPPING_FILE, OVERLAY_FILE), f"a problem of another file: {p}"
+            str(p)
+        return
+    if apply == 0:            # an import a quarter of the time: a second each
+        imported_or_refused(mapping, export_files(), pipeline)
