@@ -198,6 +198,32 @@ def not_utf8_text(head: bytes, name: str) -> Problem | None:
     return None
 
 
+def nul_bytes_at_the_end(path: Path, name: str, head_bytes: int, tail_bytes: int = MIB) -> Problem | None:
+    """NUL bytes in the last MiB of a file longer than its head (a file cut short by a crash,
+    or preallocated, ends in zeros: the CSV reader reads a run of them as nothing at all),
+    with their line; None if there are none."""
+    try:
+        size = os.stat(path).st_size
+        if size <= head_bytes:
+            return None                                  # the head check saw all of it
+        with open(path, "rb") as fh:
+            fh.seek(max(size - tail_bytes, head_bytes))
+            start = fh.tell()
+            at = fh.read(tail_bytes).find(b"\x00")
+            if at == -1:
+                return None
+            fh.seek(0)
+            line, done, stop = 1, 0, start + at
+            while done < stop and (chunk := fh.read(min(8 * MIB, stop - done))):
+                line += chunk.count(b"\n")
+                done += len(chunk)
+    except OSError:
+        return None
+    return Problem(file=name, line=line, message="NUL bytes near the end of the file: not a text file "
+                                                 "(a file cut short, or preallocated, ends in zero bytes)",
+                   expected="a CSV file saved as UTF-8, whole")
+
+
 def _utf16_zeros(sample: bytes) -> bool:
     """Whether `sample` looks like UTF-16 text of Latin letters: every other byte zero."""
     if len(sample) < 4:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..aggregation.backend import Backend, CSVReadError, EngineMemoryError
 from ..errors import Problem, did_you_mean
-from ..files import case_variants, check_input_file, first_record, not_utf8_text
+from ..files import case_variants, check_input_file, first_record, not_utf8_text, nul_bytes_at_the_end
 from .contract import FileSpec
 
 HEADER_BYTES = 1 << 20          # the header must end within the first MiB
@@ -68,7 +68,7 @@ def read_header(path: Path, name: str) -> tuple[list[str] | None, str, list[Prob
         head = fh.read(HEADER_BYTES)
     if not head.strip():
         return None, "utf-8", [Problem(file=name, message="the file is empty", expected="a header row")]
-    problem = not_utf8_text(head, name)
+    problem = not_utf8_text(head, name) or nul_bytes_at_the_end(path, name, len(head))
     if problem is not None:
         return None, "utf-8", [problem]
     text = head.decode("utf-8-sig", errors="replace")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..aggregation.backend import Backend, EngineMemoryError, Reject
 from ..errors import Problem, did_you_mean
-from ..files import check_input_file, decode, first_record, not_utf8_text
+from ..files import check_input_file, decode, first_record, not_utf8_text, nul_bytes_at_the_end
 
 HEADER_BYTES = 1 << 20
 SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
@@ -134,7 +134,7 @@ class Exports:
             return None
         enc = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         if enc == "utf-8":
-            problem = not_utf8_text(head, name)
+            problem = not_utf8_text(head, name) or nul_bytes_at_the_end(path, name, len(head))
             if problem is not None:
                 self.problems.append(replace(problem, expected=f"{problem.expected}, or `encoding:` in the "
                                                                f"mapping's part"))

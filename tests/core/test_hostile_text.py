@@ -183,3 +183,21 @@ def test_an_export_that_is_a_pipe_or_a_folder_is_refused_not_skipped(tmp_path, p
         import_dataset(src, mapping, tmp_path / "out", pipeline, dry_run=True)
     assert [(p.file, p.message) for p in err.value.problems] == [("goals.csv", message + (
         " (a device, pipe or socket)" if shape == "fifo" else ""))]
+
+
+def test_nul_bytes_at_the_end_of_a_long_file_are_refused_with_their_line(tmp_path):
+    """A file cut short by a crash, or preallocated, ends in zero bytes: DuckDB read a run of
+    them as nothing, and the file was accepted."""
+    from engine.files import nul_bytes_at_the_end
+    f = tmp_path / "activities.csv"
+    row = b"R1,2026-10-01,call,4\n"
+    n = (2 << 20) // len(row)
+    with open(f, "wb") as fh:
+        fh.write(b"rep_id,date,type,duration_minutes\n" + row * n)
+        fh.truncate(fh.tell() + (4 << 20))                       # a hole: zero bytes
+    p = nul_bytes_at_the_end(f, "activities.csv", head_bytes=1 << 20)
+    assert (p.file, p.line) == ("activities.csv", n + 2) and "NUL bytes near the end" in p.message
+    names, _, problems = read_header(f, "activities.csv")
+    assert names is None and problems == [p]
+    f.write_bytes(b"rep_id,date,type,duration_minutes\n" + row * n)
+    assert nul_bytes_at_the_end(f, "activities.csv", head_bytes=1 << 20) is None
