@@ -151,18 +151,23 @@ def unreadable(name: str, exc: Exception, path: Path | None = None) -> Problem:
 def stray_carriage_return(path: Path, max_bytes: int = 256 << 20) -> int | None:
     """The line of the first carriage return not followed by a line feed in the first
     `max_bytes` of the file (quotes not considered: a hint for a refused file), or None."""
-    line, chunk_size, done = 1, 1 << 20, 0
-    with open(path, "rb") as fh:
-        tail = b""
-        while done < max_bytes and (chunk := fh.read(chunk_size)):
-            data = tail + chunk
-            at = _bare_cr(data)
-            if at is not None:
-                return line + data.count(b"\n", 0, at)
-            keep = data[-1:] if data.endswith(b"\r") else b""
-            line += data.count(b"\n", 0, len(data) - len(keep))
-            tail, done = keep, done + len(chunk)
-    return None if not tail else line          # a CR that ends the file
+    line, chunk_size, done, tail = 1, 1 << 20, 0, b""
+    try:
+        with open(path, "rb") as fh:
+            while done < max_bytes:
+                chunk = fh.read(chunk_size)
+                if not chunk:
+                    return line if tail else None          # a CR that ends the file, or none
+                data = tail + chunk
+                at = _bare_cr(data)
+                if at is not None:
+                    return line + data.count(b"\n", 0, at)
+                tail = data[-1:] if data.endswith(b"\r") else b""
+                line += data.count(b"\n", 0, len(data) - len(tail))
+                done += len(chunk)
+    except OSError:
+        return None
+    return None
 
 
 def _bare_cr(data: bytes) -> int | None:
