@@ -15,6 +15,7 @@ record holding a quoted newline is still one row.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -211,7 +212,26 @@ def csv_read_error(error: Exception) -> CSVReadError | None:
 
 
 _REGEX_LOCK = threading.Lock()
-_regex_connection = None
+_regex_connection = None      # open only inside `regex_checks()`: never kept (nor inherited by a fork)
+
+
+@contextlib.contextmanager
+def regex_checks():
+    """One engine connection for the regex_error calls inside the block (a mapping's
+    patterns, checked as it is read), closed after it."""
+    global _regex_connection
+    import duckdb
+    with _REGEX_LOCK:
+        outer = _regex_connection is not None
+        if not outer:
+            _regex_connection = duckdb.connect(config={"threads": 1})
+    try:
+        yield
+    finally:
+        if not outer:
+            with _REGEX_LOCK:
+                _regex_connection.close()
+                _regex_connection = None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -222,16 +242,17 @@ def regex_error(pattern: str) -> str | None:
     Inputs (mappings) are checked with this when they are read, not when a query first
     runs the pattern: Python's `re` accepts what RE2 refuses.
     """
-    global _regex_connection
     import duckdb
     with _REGEX_LOCK:
-        if _regex_connection is None:
-            _regex_connection = duckdb.connect(config={"threads": 1})
+        con = _regex_connection or duckdb.connect(config={"threads": 1})
         try:
-            _regex_connection.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return first.removeprefix("Invalid Input Error: ")[:200]
+        finally:
+            if con is not _regex_connection:
+                con.close()
     return None
 
 

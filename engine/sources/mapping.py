@@ -31,7 +31,7 @@ from typing import Annotated, Iterator, Literal, Union
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ..aggregation.backend import regex_error
+from ..aggregation.backend import regex_checks, regex_error
 from ..catalog.specs import Pipeline
 from ..errors import MappingError, Problem, did_you_mean
 from ..paths import shipped
@@ -443,15 +443,16 @@ def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | No
         raise MappingError([doc.problem((), "a mapping file holds a mapping of tables",
                                         expected="keys reps, opportunities, stage_history, "
                                                  "activities, goals")])
-    try:
-        mapping = Mapping.model_validate(doc.data)
-    except ValidationError as exc:
-        raise MappingError(pydantic_problems(exc, doc, Mapping)) from None
-    mapping._doc = doc
-    if mapping.vocabularies_from is not None:
-        mapping = _inherit(mapping, doc)
-    if overlay is not None:
-        mapping = apply_overlay(mapping, overlay)
+    with regex_checks():          # one engine connection for every pattern, closed after
+        try:
+            mapping = Mapping.model_validate(doc.data)
+        except ValidationError as exc:
+            raise MappingError(pydantic_problems(exc, doc, Mapping)) from None
+        mapping._doc = doc
+        if mapping.vocabularies_from is not None:
+            mapping = _inherit(mapping, doc)
+        if overlay is not None:
+            mapping = apply_overlay(mapping, overlay)
     problems = list(_Check(mapping, doc, pipeline).problems())
     if problems:
         raise MappingError(problems)
