@@ -14,6 +14,8 @@ line, not as a byte offset.
 """
 from __future__ import annotations
 
+import csv
+import io
 import os
 import stat
 from dataclasses import dataclass
@@ -127,11 +129,16 @@ def decode(data: bytes, name: str, encoding: str = "utf-8") -> tuple[str | None,
         return None, Problem(file=name, message=f"unknown encoding {encoding!r}")
 
 
+BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),   # UTF-32 before UTF-16:
+         (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))                     # their marks overlap
+
+
 def sniff_encoding(head: bytes) -> str | None:
-    """A guess of the encoding of a file from its first bytes: utf-16 by its BOM or zero
-    bytes, utf-8 when it decodes, else latin-1 (any byte decodes; often cp1252)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+    """A guess of the encoding of a file from its first bytes: utf-16 (or utf-32) by its BOM
+    or zero bytes, utf-8 when it decodes, else latin-1 (any byte decodes; often cp1252)."""
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            return encoding.lower()
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8"
     sample = head[:4096]
@@ -165,3 +172,105 @@ def suggest_entry(folder: Path, name: str) -> str | None:
     except OSError:
         return None
     return did_you_mean(name, entries)
+
+
+# --------------------------------------------------------------------------- CSV text files
+
+def not_utf8_text(head: bytes, name: str) -> Problem | None:
+    """A CSV file that must be UTF-8 but is UTF-16 or UTF-32 (by its byte order mark or its
+    zero bytes), or holds NUL bytes in `head` (its first bytes): the Problem naming the
+    encoding, or the line of the first NUL byte.
+
+    Such a file decodes as UTF-8 without an error (NUL is a character), so it would be read
+    as garbage, or worse, accepted; a UTF-8 byte order mark is fine (it is not content).
+    """
+    found = next((encoding for bom, encoding in BOMS if head.startswith(bom)), None)
+    how = "its byte order mark"
+    if found is None and _utf16_zeros(head[:4096]):
+        found, how = "UTF-16", "its zero bytes"
+    if found is not None:
+        return Problem(file=name, row=1, message=f"the file is {found} text (by {how}), not UTF-8",
+                       expected="a file saved as UTF-8 (in Excel: CSV UTF-8)")
+    at = head.find(b"\x00")
+    if at != -1:
+        return Problem(file=name, line=head.count(b"\n", 0, at) + 1, message="NUL bytes: not a text file",
+                       expected="a CSV file saved as UTF-8")
+    return None
+
+
+def nul_bytes_at_the_end(path: Path, name: str, head_bytes: int, tail_bytes: int = MIB) -> Problem | None:
+    """NUL bytes in the last MiB of a file longer than its head (a file cut short by a crash,
+    or preallocated, ends in zeros: the CSV reader reads a run of them as nothing at all),
+    with their line; None if there are none."""
+    try:
+        size = os.stat(path).st_size
+        if size <= head_bytes:
+            return None                                  # the head check saw all of it
+        with open(path, "rb") as fh:
+            fh.seek(max(size - tail_bytes, head_bytes))
+            start = fh.tell()
+            at = fh.read(tail_bytes).find(b"\x00")
+            if at == -1:
+                return None
+            fh.seek(0)
+            line, done, stop = 1, 0, start + at
+            while done < stop and (chunk := fh.read(min(8 * MIB, stop - done))):
+                line += chunk.count(b"\n")
+                done += len(chunk)
+    except OSError:
+        return None
+    return Problem(file=name, line=line, message="NUL bytes near the end of the file: not a text file "
+                                                 "(a file cut short, or preallocated, ends in zero bytes)",
+                   expected="a CSV file saved as UTF-8, whole")
+
+
+def _utf16_zeros(sample: bytes) -> bool:
+    """Whether `sample` looks like UTF-16 text of Latin letters: every other byte zero."""
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    zero = lambda b: b.count(0) / len(b)        # noqa: E731
+    return (zero(odd) > 0.9 and zero(even) < 0.1) or (zero(even) > 0.9 and zero(odd) < 0.1)
+
+
+MAX_COLUMNS = 2000     # a CRM object with every custom field has a few hundred; beyond, the SQL
+                       # that reads each column as text takes minutes to plan
+
+
+def first_record(text: str, name: str, delimiter: str = ",", limit: int = 1 << 19
+                 ) -> tuple[list[str] | None, Problem | None]:
+    """The cells of the first record of CSV `text` (its header), or None and the Problem.
+
+    The record ends at the first line feed outside quotes. A carriage return that is not
+    part of a CRLF (lines ending in CR alone, or a stray one) is refused here with the
+    line, where the CSV readers would fail without one.
+    """
+    inside, end = False, None
+    for i, ch in enumerate(text):
+        if ch == '"':
+            inside = not inside
+        elif ch == "\n" and not inside:
+            end = i
+            break
+    if end is None:
+        if len(text) >= limit:
+            return None, Problem(file=name, row=1, message="no end of the header row in the first MiB: "
+                                                           "not a CSV file",
+                                 expected="a CSV file: a header row, then one row per record")
+        end = len(text)
+    record = text[:end].removesuffix("\r")
+    if "\r" in record:
+        alone = "\n" not in text
+        return None, Problem(file=name, row=1,
+                             message="lines that end in a carriage return alone (old Mac OS)" if alone
+                             else "a carriage return (CR) inside the header row, not followed by a line feed",
+                             expected="lines that end in LF or CRLF: save the file as CSV (UTF-8)")
+    if record.count(delimiter) >= MAX_COLUMNS:       # before splitting: the count is cheap
+        return None, Problem(file=name, row=1, message=f"the header has about {record.count(delimiter) + 1:,} columns, "
+                                                       f"over the limit of {MAX_COLUMNS:,}",
+                             expected="a table of ordinary width (leave out the columns that are not needed)")
+    try:
+        return next(csv.reader(io.StringIO(record, newline=""), delimiter=delimiter), []), None
+    except csv.Error as exc:
+        return None, Problem(file=name, row=1, message=f"the header row cannot be read: {exc}",
+                             expected="a CSV header: names separated by commas")

@@ -15,10 +15,12 @@ record holding a quoted newline is still one row.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +127,17 @@ class Backend:
         pass
 
 
+def mixed_line_endings(path: Path, head_bytes: int = 1 << 20) -> bool:
+    """Whether the first MiB of a text file ends some lines in CRLF and others in LF alone."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(head_bytes)
+    except OSError:
+        return False
+    crlf = head.count(b"\r\n")
+    return 0 < crlf < head.count(b"\n")
+
+
 def file_rows(indexes: np.ndarray, rejects: list[Reject]) -> np.ndarray:
     """Rows as in the file (header = row 1) of kept records, by their 0-based index `_i`.
 
@@ -170,6 +183,79 @@ def out_of_memory(error: Exception) -> EngineMemoryError:
         f"or use the Spark engine (--engine spark) for an org this size")
 
 
+class CSVReadError(FairwayError):
+    """DuckDB's CSV reader gave up on a file (beyond the records it sets aside as rejects):
+    the file, and its line when the reader says it."""
+
+    def __init__(self, path: str | None, line: int | None, message: str):
+        self.path, self.line, self.reason = path, line, message
+        super().__init__(f"{path or 'a CSV file'}{f':{line}' if line else ''}: {message}")
+
+    def __reduce__(self):
+        return self.__class__, (self.path, self.line, self.reason)
+
+
+_CSV_FILE = re.compile(r"^\s*file\s*=\s*(.+?)\s*$", re.MULTILINE)
+_CSV_LINE = re.compile(r"\b(?:CSV Error on Line|line)\s*:?\s*(\d+)", re.IGNORECASE)
+
+
+def csv_read_error(error: Exception) -> CSVReadError | None:
+    """The CSVReadError of a DuckDB error raised while reading a CSV file (its message names
+    the file and the reader's options); None for any other error."""
+    text = str(error)
+    found = _CSV_FILE.search(text)
+    if found is None or "CSV" not in text:
+        return None
+    line = _CSV_LINE.search(text)
+    first = text.strip().splitlines()[0].removeprefix("Invalid Input Error: ")
+    return CSVReadError(found.group(1), int(line.group(1)) if line else None, first[:300])
+
+
+_REGEX_LOCK = threading.Lock()
+_regex_connection = None      # open only inside `regex_checks()`: never kept (nor inherited by a fork)
+
+
+@contextlib.contextmanager
+def regex_checks():
+    """One engine connection for the regex_error calls inside the block (a mapping's
+    patterns, checked as it is read), closed after it."""
+    global _regex_connection
+    import duckdb
+    with _REGEX_LOCK:
+        outer = _regex_connection is not None
+        if not outer:
+            _regex_connection = duckdb.connect(config={"threads": 1})
+    try:
+        yield
+    finally:
+        if not outer:
+            with _REGEX_LOCK:
+                _regex_connection.close()
+                _regex_connection = None
+
+
+@functools.lru_cache(maxsize=4096)
+def regex_error(pattern: str) -> str | None:
+    """Why the engine cannot run `pattern` as a regular expression (DuckDB uses RE2: no
+    look-around, no back-references, repetitions up to 1000), or None when it can.
+
+    Inputs (mappings) are checked with this when they are read, not when a query first
+    runs the pattern: Python's `re` accepts what RE2 refuses.
+    """
+    import duckdb
+    with _REGEX_LOCK:
+        con = _regex_connection or duckdb.connect(config={"threads": 1})
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return first.removeprefix("Invalid Input Error: ")[:200]
+        finally:
+            if con is not _regex_connection:
+                con.close()
+    return None
+
+
 def threads_setting() -> int:
     """DuckDB's threads: FAIRWAY_DUCKDB_THREADS, else one per core."""
     value = os.environ.get("FAIRWAY_DUCKDB_THREADS", "").strip()
@@ -182,7 +268,9 @@ def threads_setting() -> int:
 
 def _memory_guarded(cls):
     """Every method of `cls` that runs SQL turns DuckDB's out-of-memory error into an
-    EngineMemoryError that says which setting to change (no traceback for the user)."""
+    EngineMemoryError that says which setting to change, and an error of its CSV reader
+    (whichever query scans the file: a large file is a view, read when first queried) into
+    a CSVReadError naming the file: no traceback for the user."""
     def guard(method):
         @functools.wraps(method)
         def run(self, *args, **kwargs):
@@ -190,6 +278,11 @@ def _memory_guarded(cls):
                 return method(self, *args, **kwargs)
             except self._duckdb.OutOfMemoryException as exc:
                 raise out_of_memory(exc) from None
+            except self._duckdb.Error as exc:
+                unreadable = csv_read_error(exc)
+                if unreadable is None:
+                    raise
+                raise unreadable from exc
         return run
     for name in ("execute", "frame", "rows", "scalar", "table", "register", "text_view",
                  "parquet_view", "parquet_schema", "rejects", "numbered"):
@@ -257,6 +350,8 @@ class DuckDBBackend(Backend):
                     "iso-8859-1": "latin-1", "utf16": "utf-16"}.get(encoding.lower(), encoding.lower())
         if encoding not in ("utf-8", "utf-16", "latin-1"):
             path, encoding = self._transcoded(path, encoding), "utf-8"
+        if encoding != "utf-16" and mixed_line_endings(path):
+            path = self._lf_copy(path)
         source = (f"read_csv({quote_text(str(path))}, columns={types}, header=true, auto_detect=false, "
                   f"delim={quote_text(delimiter)}, quote='\"', escape='\"', encoding={quote_text(encoding)}, "
                   f"strict_mode=true, max_line_size={MAX_LINE_BYTES}, store_rejects=true, "
@@ -292,6 +387,20 @@ class DuckDBBackend(Backend):
                 open(out, "w", encoding="utf-8", newline="") as dst:
             while chunk := src.read(1 << 20):
                 dst.write(chunk)
+        return out
+
+    def _lf_copy(self, path: Path) -> Path:
+        """A copy of a file whose CRLF line endings are LF (line numbers unchanged), in the
+        engine's temporary folder: DuckDB guesses one line ending per file and misreads the
+        lines that end otherwise (as unterminated quotes, or a parser error)."""
+        out = Path(self._tmp.name) / f"lf-{len(self._scans)}-{Path(path).name}"
+        with open(path, "rb") as src, open(out, "wb") as dst:
+            carry = b""
+            while chunk := src.read(1 << 20):
+                data = carry + chunk
+                carry = b"\r" if data.endswith(b"\r") else b""
+                dst.write(data[:len(data) - len(carry)].replace(b"\r\n", b"\n"))
+            dst.write(carry)
         return out
 
     def parquet_schema(self, path: Path) -> list[tuple[str, str]]:

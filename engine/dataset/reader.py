@@ -7,14 +7,12 @@ value as the file holds it, so that validation can name each bad value with its 
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..aggregation.backend import Backend, EngineMemoryError
+from ..aggregation.backend import Backend, CSVReadError, EngineMemoryError
 from ..errors import Problem, did_you_mean
-from ..files import case_variants, check_input_file, sniff_encoding
+from ..files import case_variants, check_input_file, first_record, not_utf8_text, nul_bytes_at_the_end
 from .contract import FileSpec
 
 HEADER_BYTES = 1 << 20          # the header must end within the first MiB
@@ -59,21 +57,25 @@ def find_file(folder: Path, spec: FileSpec) -> tuple[Path | None, list[Problem]]
 
 
 def read_header(path: Path, name: str) -> tuple[list[str] | None, str, list[Problem]]:
-    """(the header's names, the encoding to read with, problems) of a CSV file."""
+    """(the header's names, the encoding to read with, problems) of a CSV file.
+
+    The file must be UTF-8 (a byte order mark aside): UTF-16, UTF-32 and NUL bytes in the
+    header are refused here, naming the encoding; so is a carriage return alone in the
+    header (engine.files.first_record). Bytes that are not UTF-8 further on are reported
+    with their rows by the reader.
+    """
     with open(path, "rb") as fh:
         head = fh.read(HEADER_BYTES)
     if not head.strip():
         return None, "utf-8", [Problem(file=name, message="the file is empty", expected="a header row")]
-    encoding = sniff_encoding(head) or "utf-8"
-    if encoding not in ("utf-8", "utf-16"):
-        encoding = "utf-8"              # bytes that are not UTF-8 are reported with their rows
-    text = head.decode("utf-16" if encoding == "utf-16" else "utf-8-sig", errors="replace")
-    end = _header_end(text)
-    if end is None:
-        return None, encoding, [Problem(file=name, row=1, message="no end of the header row in the first "
-                                                                  "MiB: not a CSV file",
-                                        expected="a CSV file: a header row, then one row per record")]
-    header = next(csv.reader(io.StringIO(text[:end])), [])
+    problem = not_utf8_text(head, name) or nul_bytes_at_the_end(path, name, len(head))
+    if problem is not None:
+        return None, "utf-8", [problem]
+    text = head.decode("utf-8-sig", errors="replace")
+    header, problem = first_record(text, name, limit=HEADER_BYTES // 2)
+    if problem is not None:
+        return None, "utf-8", [problem]
+    encoding = "utf-8"
     names = [h.strip() for h in header]
     problems = []
     if len(names) == 1:
@@ -95,17 +97,6 @@ def read_header(path: Path, name: str) -> tuple[list[str] | None, str, list[Prob
         problems.append(Problem(file=name, row=1, message="a column without a name in the header",
                                 expected="a name for every column"))
     return (None if problems else names), encoding, problems
-
-
-def _header_end(text: str) -> int | None:
-    """Where the first record ends (a newline outside quotes)."""
-    inside = False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            inside = not inside
-        elif ch == "\n" and not inside:
-            return i
-    return len(text) if len(text) < HEADER_BYTES // 2 else None
 
 
 def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | None, list[Problem]]:
@@ -137,8 +128,56 @@ def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | 
     except EngineMemoryError:
         raise
     except Exception as exc:          # noqa: BLE001 - any reader failure is this file's problem
-        return None, [Problem(file=name, message=f"not a readable CSV file: {_first_line(exc)}")]
+        return None, [unreadable(name, exc, path)]
     return Source(spec, path, name, names, view, encoding=encoding), []
+
+
+def unreadable(name: str, exc: Exception, path: Path | None = None) -> Problem:
+    """The Problem of a CSV file the reader gave up on: its line when the reader says it."""
+    if isinstance(exc, CSVReadError):
+        line = exc.line
+        if line is None and "invalid state" in exc.reason and path is not None:
+            # DuckDB's strict parser stops on a carriage return alone, without saying where
+            line = stray_carriage_return(path)
+            if line is not None:
+                return Problem(file=name, line=line, message="a carriage return (CR) not followed by a line "
+                                                             "feed: the reader cannot go on",
+                               expected="lines ending in LF or CRLF (a CSV file saved as UTF-8)")
+        return Problem(file=name, row=exc.line, message=f"not a readable CSV file: {exc.reason}",
+                       expected="a CSV file saved as UTF-8, lines ending in LF or CRLF")
+    return Problem(file=name, message=f"not a readable CSV file: {_first_line(exc)}")
+
+
+def stray_carriage_return(path: Path, max_bytes: int = 256 << 20) -> int | None:
+    """The line of the first carriage return not followed by a line feed in the first
+    `max_bytes` of the file (quotes not considered: a hint for a refused file), or None."""
+    line, chunk_size, done, tail = 1, 1 << 20, 0, b""
+    try:
+        with open(path, "rb") as fh:
+            while done < max_bytes:
+                chunk = fh.read(chunk_size)
+                if not chunk:
+                    return line if tail else None          # a CR that ends the file, or none
+                data = tail + chunk
+                at = _bare_cr(data)
+                if at is not None:
+                    return line + data.count(b"\n", 0, at)
+                tail = data[-1:] if data.endswith(b"\r") else b""
+                line += data.count(b"\n", 0, len(data) - len(tail))
+                done += len(chunk)
+    except OSError:
+        return None
+    return None
+
+
+def _bare_cr(data: bytes) -> int | None:
+    """The index of the first CR in `data` followed by a byte other than LF (not its last byte)."""
+    start = 0
+    while (i := data.find(b"\r", start, len(data) - 1)) != -1:
+        if data[i + 1] != 0x0A:
+            return i
+        start = i + 1
+    return None
 
 
 def missing_columns(source: Source) -> list[Problem]:

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..aggregation.backend import Backend, make_backend, quote_text, text_list, trimmed
+from ..aggregation.backend import Backend, CSVReadError, make_backend, quote_text, text_list, trimmed
 from ..catalog.specs import Pipeline
 from ..errors import DatasetError, Problem, did_you_mean
 from ..metrics.registry import MetricRegistry
@@ -28,7 +28,7 @@ from . import values as v
 from .checks import Check, Scan, count_sql, reject_problems, run_checks
 from .contract import ACTIVITIES, FILES, GOALS, OPPORTUNITIES, REPS, STAGE_HISTORY, STATUSES
 from .model import Coverage, Dataset
-from .reader import Source, find_file, missing_columns, open_source
+from .reader import Source, find_file, missing_columns, open_source, unreadable
 
 Progress = Callable[[str], None]
 MAX_MINUTES = 24 * 60           # one activity longer than a day is a typing error
@@ -57,6 +57,12 @@ c = v.col
 
 def _required(column: str) -> Check:
     return Check(column, "missing value", f"{c(column)} IS NULL", "a value (the column is required)")
+
+
+def _visible(column: str) -> Check:
+    return Check(column, "an invisible character in the id (a byte order mark U+FEFF, or a zero-width "
+                         "space): files joined together?", v.invisible(c(column)),
+                 "an id of visible characters only")
 
 
 def _enum(column: str, allowed: list[str], what: str) -> Check:
@@ -136,14 +142,21 @@ class _Loader:
                             ("stage_history", self._check_history), ("activities", self._check_activities),
                             ("goals", self._check_goals)):
             if stem in self.sources:
-                check(self.sources[stem], keys)
+                try:
+                    check(self.sources[stem], keys)
+                except CSVReadError as err:
+                    self._unreadable(err, self.sources[stem])
         if not self.problems and "reps" in self.sources and self.rows.get("reps", 0) == 0:
             self.problems.append(Problem(file=self.sources["reps"].name, message="no reps: the file has "
                                          "a header and no rows", expected="one row per rep"))
         if self.problems:
             self.say(f"refused: {len(self.problems)} problems, done")
             raise DatasetError(self.problems)
-        dataset = self._build()
+        try:
+            dataset = self._build()
+        except CSVReadError as err:      # every file was scanned whole by its checks: not expected
+            self._unreadable(err, None)
+            raise DatasetError(self.problems) from None
         if dataset.as_of is None:
             raise DatasetError([Problem(file=str(self.folder), message="no dated events in any file: "
                                         "nothing happened that could be measured",
@@ -156,11 +169,26 @@ class _Loader:
         keys: dict[str, str | None] = {"rep": None, "opp": None}
         for stem, name, key in (("reps", "rep", "rep_id"), ("opportunities", "opp", "opportunity_id")):
             if stem in self.sources:
-                self.b.table(f"{name}_keys", f"SELECT DISTINCT {key} FROM {self.sources[stem].view} "
-                                             f"WHERE {key} IS NOT NULL")
+                try:
+                    self.b.table(f"{name}_keys", f"SELECT DISTINCT {key} FROM {self.sources[stem].view} "
+                                                 f"WHERE {key} IS NOT NULL")
+                except CSVReadError as err:
+                    self._unreadable(err, self.sources[stem])
+                    continue
                 keys[name] = f"{name}_keys"
                 self.choices[name] = [r[0] for r in self.b.rows(f"SELECT {key} FROM {name}_keys LIMIT 5000")]
         return keys
+
+    def _unreadable(self, err: CSVReadError, current: Source | None) -> None:
+        """A file the reader gave up on while a query scanned it (a large file is read as it is
+        queried): one problem for it, and it is checked no further. The file is the one the
+        error names, else the one being checked."""
+        named = [s for s in self.sources.values() if err.path and _same_file(s.path, err.path)]
+        source = named[0] if named else current
+        name = source.name if source is not None else (Path(err.path).name if err.path else str(self.folder))
+        self.problems.append(unreadable(name, err, source.path if source is not None else None))
+        if source is not None:
+            self.sources.pop(source.spec.stem, None)
 
     def _run(self, source: Source, scan: Scan, checks: list[Check], counts: list[int] | None = None) -> None:
         rejects = self.b.rejects(source.view) if counts is not None else None
@@ -190,6 +218,7 @@ class _Loader:
     def _check_reps(self, s: Source, keys) -> None:
         scan = Scan(s.view)
         checks = [_required(col) for col in REPS.required_columns]
+        checks.append(_visible("rep_id"))
         checks.append(_enum("role", self.p.role_ids, "role"))
         checks.append(Check("rep_id", "duplicate id", self._duplicates(s, c("rep_id"), "dup_reps"),
                             "each rep_id once", numbered=True))
@@ -213,6 +242,7 @@ class _Loader:
     def _check_opportunities(self, s: Source, keys) -> None:
         scan = Scan(s.view)
         checks = [_required(col) for col in ("opportunity_id", "rep_id", "status")]
+        checks.append(_visible("opportunity_id"))
         checks.append(Check("stage", "missing value", "(stage IS NULL AND coalesce(status, '') != 'lost')",
                             "a stage (only a lost opportunity may leave it empty: its furthest stage unknown)"))
         checks.append(Check("opportunity_id", "duplicate id",
@@ -546,6 +576,13 @@ def robust_last_day(days: np.ndarray, counts: np.ndarray) -> np.datetime64:
             continue
         break
     return days[i]
+
+
+def _same_file(path: Path, named: str) -> bool:
+    try:
+        return Path(named).resolve() == path.resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def _index_case(values: list[str]) -> str:

@@ -98,3 +98,13 @@ def flag(c: str) -> str:
 
 def not_a_period(c: str) -> str:
     return f"({c} IS NOT NULL AND NOT regexp_full_match({c}, '{PERIOD_RE}'))"
+
+
+# a byte order mark (U+FEFF: files joined together, each with its own) or a zero-width space:
+# invisible in every message, yet an id with one matches no reference to it
+INVISIBLE_RE = "[\\x{FEFF}\\x{200B}-\\x{200D}\\x{2060}]"
+
+
+def invisible(c: str) -> str:
+    """Whether text `c` holds an invisible character (INVISIBLE_RE)."""
+    return f"coalesce(regexp_matches({c}, '{INVISIBLE_RE}'), false)"

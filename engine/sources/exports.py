@@ -7,16 +7,14 @@ underscores, headers read once, each file registered with the engine as a text v
 """
 from __future__ import annotations
 
-import csv
 import fnmatch
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..aggregation.backend import Backend, EngineMemoryError, Reject
 from ..errors import Problem, did_you_mean
-from ..files import check_input_file, decode
+from ..files import check_input_file, decode, first_record, not_utf8_text, nul_bytes_at_the_end
 
 HEADER_BYTES = 1 << 20
 SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
@@ -72,7 +70,11 @@ class Exports:
         self.b = backend
         self.files: dict[tuple[str, str, str], ExportFile] = {}
         self.problems: list[Problem] = []
-        self._names = sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink())
+        # every entry but folders, and folders named as files: a link, a pipe, a device or a
+        # folder where an export belongs is matched by its name, then refused by the path
+        # policy when opened (never skipped without a word)
+        self._names = sorted(p for p in root.rglob("*")
+                             if p.is_symlink() or not p.is_dir() or p.suffix.lower() in SUFFIXES)
 
     def match(self, patterns: list[str]) -> list[Path]:
         """Files whose name (without its extension) matches a pattern, case and underscores aside."""
@@ -131,12 +133,20 @@ class Exports:
             self.problems.append(Problem(file=name, message="the file is empty", expected="a header row"))
             return None
         enc = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        if enc == "utf-8":
+            problem = not_utf8_text(head, name) or nul_bytes_at_the_end(path, name, len(head))
+            if problem is not None:
+                self.problems.append(replace(problem, expected=f"{problem.expected}, or `encoding:` in the "
+                                                               f"mapping's part"))
+                return None
         text, problem = decode(head, name, enc)
         if text is None:
             # a character cut at the end of the first MiB is not a problem of the header
             text = head.decode(enc if enc != "utf-8" else "utf-8-sig", errors="ignore")
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-        header = next(rows, [])
+        header, problem = first_record(text, name, delimiter, limit=HEADER_BYTES // 2)
+        if problem is not None:
+            self.problems.append(problem)
+            return None
         names = [h.strip() for h in header]
         if len(names) == 1 and delimiter == ",":
             for sep, word in ((";", "semicolons"), ("\t", "tabs")):

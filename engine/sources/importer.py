@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from ..aggregation.backend import Backend, file_rows, make_backend, quote_ident, quote_text
+from ..aggregation.backend import Backend, CSVReadError, file_rows, make_backend, quote_ident, quote_text
 from ..catalog.specs import Pipeline
 from ..dataset.contract import FILES, FileSpec, Kind
+from ..dataset.reader import unreadable
 from ..dataset.validate import load_dataset
 from ..errors import DatasetError, MappingError, Problem, did_you_mean
 from .compile import Bad, PartSQL, Value, name_key
@@ -55,7 +56,10 @@ def import_dataset(source: Path | str, mapping: Mapping, out: Path | str, pipeli
     backend = make_backend(engine)
     try:
         run = Run(source, mapping, pipeline, backend, say)
-        run.build()
+        try:
+            run.build()
+        except CSVReadError as err:      # a large export, read as it is queried, that the reader gave up on
+            raise MappingError(run.problems + run.exports.problems + [unreadable_export(source, err)]) from None
         if run.problems:
             raise MappingError(run.problems)
         say("validating the result")
@@ -64,6 +68,19 @@ def import_dataset(source: Path | str, mapping: Mapping, out: Path | str, pipeli
         return run.report
     finally:
         backend.close()
+
+
+RESULT = "the imported dataset"     # how problems of the whole result are named
+
+
+def unreadable_export(source: Path, err: CSVReadError) -> Problem:
+    """The problem of an export file the CSV reader gave up on, named as in the folder."""
+    path = Path(err.path) if err.path else None
+    try:
+        name = path.resolve().relative_to(source.resolve()).as_posix() if path else str(source)
+    except (OSError, ValueError):
+        name = path.name
+    return unreadable(name, err, path if path and path.exists() else None)
 
 
 def _check_paths(source: Path, out: Path, dry_run: bool) -> None:
@@ -87,7 +104,7 @@ def _publish(run: "Run", out: Path, pipeline: Pipeline, progress, dry_run: bool)
         try:
             dataset = load_dataset(tmp, pipeline, progress)
         except DatasetError as err:
-            raise DatasetError(run.explain(err.problems)) from None
+            raise DatasetError(run.explain(err.problems, folder=tmp)) from None
         if not dry_run:
             if out.exists():
                 out.rmdir()          # empty (checked first): a folder cannot be renamed onto it
@@ -296,9 +313,13 @@ class Run:
             select.append(f"{sql} AS {quote_ident(f'__means_{j}')}")
         try:
             self.b.table(name, f"SELECT {', '.join(select)} FROM {self.b.numbered(f.view)} AS s {' '.join(c.joins)}")
-        except Exception as exc:     # noqa: BLE001 - a regular expression the engine refuses, say
-            self.problems.append(Problem(file=self.mapping.locate(spec.stem, index), message=
-                                         f"the part cannot be run over {f.name}: {str(exc).splitlines()[0][:300]}"))
+        except CSVReadError as err:  # the export, read as it is queried, that the reader gave up on
+            self.problems.append(unreadable_export(self.source, err))
+            return None
+        except Exception as exc:     # noqa: BLE001 - a pattern from a $setting the engine refuses, say
+            self.problems.append(self.mapping.problem(spec.stem, index, message=
+                                                      f"the part cannot be run over {f.name}: "
+                                                      f"{str(exc).splitlines()[0][:300]}"))
             return None
         counts.files.append(f.name)
         rejects = self.exports.rejects(f)
@@ -562,11 +583,14 @@ class Run:
             self.b.execute(f"COPY (SELECT {cols} FROM {built.table} ORDER BY _part, _file, _i, _add) TO {target} "
                            f"(HEADER, DELIMITER ',', QUOTE '\"')")
 
-    def explain(self, problems: list[Problem]) -> list[Problem]:
+    def explain(self, problems: list[Problem], folder: Path | None = None) -> list[Problem]:
         """Problems of the result rewritten to name the export's file, row and column (an added
-        row and its source row are one problem)."""
+        row and its source row are one problem); a problem of the whole result names it as
+        RESULT, never the temporary folder it was written to."""
         out: list[Problem] = []
         for p in problems:
+            if folder is not None and p.file == str(folder):
+                p = replace(p, file=RESULT)
             stem = p.file.rsplit(".", 1)[0]
             built = self.built.get(stem)
             if built is None or p.row is None or p.row < 2:

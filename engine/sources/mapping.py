@@ -32,6 +32,7 @@ from typing import Annotated, Iterator, Literal, Union
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from ..aggregation.backend import regex_checks, regex_error
 from ..catalog.specs import Pipeline
 from ..errors import MappingError, Problem, did_you_mean
 from ..paths import shipped
@@ -78,6 +79,14 @@ Names = Annotated[list[Name], BeforeValidator(_as_list), Field(min_length=1)]
 Texts = Annotated[list[Text], BeforeValidator(_as_list)]
 
 
+def _regex_problem(regex: str) -> str | None:
+    """Why `regex` cannot be a pattern of a mapping: the engine runs it (RE2, see
+    engine.aggregation.backend.regex_error); a `$setting` is checked once resolved."""
+    if SETTING.match(regex):
+        return None
+    return regex_error(regex)
+
+
 class RepBy(str, Enum):
     """The reps column a source value is matched against to find a rep id."""
 
@@ -121,10 +130,9 @@ class Condition(Spec):
         if self.means is not None and len(self.means) != 1:
             raise ValueError("means names one vocabulary: {call_results: [connect]}")
         if self.matches is not None:
-            try:
-                re.compile(self.matches)
-            except re.error as exc:
-                raise ValueError(f"matches is not a regular expression: {exc}") from exc
+            reason = _regex_problem(self.matches)
+            if reason:
+                raise ValueError(f"matches is not a regular expression: {reason}")
         return self
 
     def columns(self) -> list[list[str]]:
@@ -208,10 +216,9 @@ class Rule(Spec):
             raise ValueError("give exactly one source: column, value, template, flags, flag, lookup or first_of")
         if self.patterns is not None:
             for regex in self.patterns:
-                try:
-                    re.compile(regex)
-                except re.error as exc:
-                    raise ValueError(f"patterns: {regex!r} is not a regular expression: {exc}") from exc
+                reason = _regex_problem(regex)
+                if reason:
+                    raise ValueError(f"patterns: {regex!r} is not a regular expression: {reason}")
         return self
 
     @field_validator("template")
@@ -320,10 +327,9 @@ class Vocabulary(Spec):
     @classmethod
     def _regexes(cls, patterns: dict[str, str]) -> dict[str, str]:
         for regex in patterns:
-            try:
-                re.compile(regex)
-            except re.error as exc:
-                raise ValueError(f"{regex!r} is not a regular expression: {exc}") from exc
+            reason = _regex_problem(regex)
+            if reason:
+                raise ValueError(f"{regex!r} is not a regular expression: {reason}")
         return patterns
 
 
@@ -374,6 +380,13 @@ class Mapping(Spec):
         if self._doc is None:
             return dotted(path)
         return f"{self._doc.file}:{self._doc.line(path)} ({dotted(path)})"
+
+    def problem(self, stem: str, index: int, *rest: str | int, message: str, **kw) -> Problem:
+        """A Problem located at a part's key: the mapping file, its line, the key."""
+        path = self.key(stem, index, *rest)
+        if self._doc is None:
+            return Problem(file="mapping", column=dotted(path), message=message, **kw)
+        return self._doc.problem(path, message, **kw)
 
     def vocabulary(self, name: str) -> Vocabulary:
         return self.vocabularies.get(name, Vocabulary())
@@ -442,15 +455,16 @@ def _build(doc: Located | None, problems: list[Problem], pipeline: Pipeline | No
         raise MappingError([doc.problem((), "a mapping file holds a mapping of tables",
                                         expected="keys reps, opportunities, stage_history, "
                                                  "activities, goals")])
-    try:
-        mapping = Mapping.model_validate(doc.data)
-    except ValidationError as exc:
-        raise MappingError(pydantic_problems(exc, doc, Mapping)) from None
-    mapping._doc = doc
-    if mapping.vocabularies_from is not None:
-        mapping = _inherit(mapping, doc)
-    if overlay is not None:
-        mapping = apply_overlay(mapping, overlay)
+    with regex_checks():          # one engine connection for every pattern, closed after
+        try:
+            mapping = Mapping.model_validate(doc.data)
+        except ValidationError as exc:
+            raise MappingError(pydantic_problems(exc, doc, Mapping)) from None
+        mapping._doc = doc
+        if mapping.vocabularies_from is not None:
+            mapping = _inherit(mapping, doc)
+        if overlay is not None:
+            mapping = apply_overlay(mapping, overlay)
     problems = list(_Check(mapping, doc, pipeline).problems())
     if problems:
         raise MappingError(problems)
@@ -497,18 +511,29 @@ def apply_overlay(mapping: Mapping, overlay: Located) -> Mapping:
     known = sorted(set(settings) | set(vocab) | set(mapping.detect) | {"timezone"})
     for key, value in data.items():
         if key in vocab and isinstance(value, dict):
-            entries = value.get("map", value) if set(value) <= {"map", "patterns"} else value
-            patterns = value.get("patterns", {}) if set(value) <= {"map", "patterns"} else {}
-            bad = [k for k, v in {**entries, **patterns}.items() if not isinstance(v, (str, int, float)) and v is not None]
-            for k in bad:
-                problems.append(overlay.problem((key, k), "a word is expected here", value=None))
+            parts = set(value) <= {"map", "patterns"}
+            entries = value.get("map", {}) if parts else value
+            patterns = value.get("patterns", {}) if parts else {}
+            shapes = [(name, part) for name, part in (("map", entries), ("patterns", patterns))
+                      if not isinstance(part, dict)]
+            for name, _ in shapes:
+                problems.append(overlay.problem((key, name) if parts else (key,),
+                                                f"a mapping of {'values' if name == 'map' else 'patterns'} to "
+                                                f"words is expected here", expected="{CRM value: word, ...}"))
+            if shapes:
+                continue
+            bad = [((key, "map", k) if parts else (key, k)) for k, v in entries.items()
+                   if not isinstance(v, (str, int, float)) and v is not None]
+            bad += [(key, "patterns", k) for k, v in patterns.items()
+                    if not isinstance(v, (str, int, float)) and v is not None]
+            for path in bad:
+                problems.append(overlay.problem(path, "a word is expected here", value=None))
             words = {str(k): _word(v) for k, v in entries.items()}
             pats = {str(k): _word(v) for k, v in patterns.items()}
             for regex in pats:
-                try:
-                    re.compile(regex)
-                except re.error as exc:
-                    problems.append(overlay.problem((key, "patterns", regex), f"not a regular expression: {exc}"))
+                reason = _regex_problem(regex)
+                if reason:
+                    problems.append(overlay.problem((key, "patterns", regex), f"not a regular expression: {reason}"))
             base = vocab[key]
             folded = {k.casefold() for k in words}
             merged = {k: v for k, v in base.map.items() if k.casefold() not in folded} | words

@@ -756,6 +756,29 @@ def utf16_reps(f: Folder) -> Expect:
     return Expect(1, (Loc("reps.csv"),), mentions=(("utf-16",), ("utf-8",)))
 
 
+@case("valid file refused: mixed line endings")
+def mixed_line_endings_valid(f: Folder) -> Expect:
+    """CRLF and LF lines in one file (files joined, or edited by hand); text values quoted."""
+    rows = _rows(f)
+    lines = f.file("opportunities").read_bytes().split(b"\n")[:-1]
+    f.file("opportunities").write_bytes(b"".join(ln + (b"\r\n" if i % 3 == 0 else b"\n")
+                                                 for i, ln in enumerate(lines)))
+    return Expect(0, rows=rows)
+
+
+@case("unclear message: a byte order mark in the middle (files joined)")
+def bom_in_the_middle(f: Folder) -> Expect:
+    row = 11
+    f.edit_line("opportunities", row, lambda s: "\ufeff" + s)
+    return Expect(1, (Loc("opportunities.csv", row, "opportunity_id"),), mentions=(("invisible",),))
+
+
+@case("unclear message: a header of 100k columns")
+def reps_of_100k_columns(f: Folder) -> Expect:
+    f.edit_line("reps", 1, lambda s: s + "," + ",".join(f"x{i}" for i in range(100_000)))
+    return Expect(1, (Loc("reps.csv", 1),), mentions=(("limit of 2,000",),))
+
+
 @case("unclear message: semicolon-delimited file")
 def semicolon_reps(f: Folder) -> Expect:
     f.write("reps", f.read("reps"), delimiter=";")

@@ -29,20 +29,7 @@ from corpus.datasets import CASES, PERIOD, Case, Expect, Loc, build_case, make_b
 from web.cli import cli
 
 # The cases the current code fails, by name: the class of issue 11, and what happens today.
-OPEN: dict[str, str] = {
-    "opportunities_unreadable_plus_others":
-        "a garbage opportunities.csv (a carriage return in its first line) is a traceback: "
-        "_csv.Error in reader.read_header",
-    "garbage_then_a_64mb_line":
-        "random bytes then a 64 MiB line are a traceback: duckdb InvalidInputException, the CSV parser state "
-        "machine reached an invalid state (from 64 MiB; 40 MiB is refused cleanly)",
-    "garbage_2gb_activities":
-        "random bytes (a carriage return among them) are a traceback: duckdb InvalidInputException, the CSV "
-        "parser state machine reached an invalid state",
-    "utf16_reps":
-        "a UTF-16 reps.csv is read and accepted without a word, while the data contract says UTF-8: refuse "
-        "it naming the encoding, or document UTF-16 and make this an accepted case",
-}
+OPEN: dict[str, str] = {}
 
 MAX_RSS = 1 << 30           # a child refusing a device, a pipe or a huge file stays under this
 CHILD_ADDRESS_SPACE = 6 << 30
