@@ -43,3 +43,15 @@ def test_durable_rules_lives_in_one_adapter():
     users = [p.relative_to(ROOT).as_posix() for d in ("engine", "web") for p in (ROOT / d).rglob("*.py")
              if "durable" in {m.split(".")[0] for m in _imports(p)}]
     assert set(users) <= {"engine/rules/adapter.py"}, users
+
+
+def test_test_modules_have_unique_names():
+    """pytest imports test modules by their base name (the test folders are not packages): two
+    modules of the same name in two folders stop the whole suite at collection."""
+    seen: dict[str, Path] = {}
+    twice = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if path.name in seen:
+            twice.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+        seen.setdefault(path.name, path)
+    assert twice == []
