@@ -326,8 +326,12 @@ def test_a_consumer_thread_starts_with_the_first_request_not_with_the_app(seeded
     """FAIRWAY_JOB_CONSUMER=thread (the development server): the app's own process runs the jobs once it
     serves, and building the app for a command (`db upgrade` on an empty database) starts nothing."""
     import threading
+
+    def janitors() -> set:
+        return {t for t in threading.enumerate() if t.name == "fairway-jobs-janitor"}
+    before = janitors()                   # other tests' apps may still run theirs (stopped at exit)
     empty = create_app({**web_config(tmp_path / "empty"), "FAIRWAY_JOB_CONSUMER": "thread"})
-    assert not [t for t in threading.enumerate() if t.name == "fairway-jobs-janitor"]
+    assert empty.extensions["fairway.jobs"].consumer is None and janitors() <= before
     with empty.app_context():
         db.engine.dispose()
     instance = tmp_path / "instance"
