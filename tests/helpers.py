@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 HEADERS = {
@@ -150,3 +152,21 @@ def wait_until_serving(base: str, proc, log: Path, timeout: float = 120) -> None
         if time.monotonic() > deadline:
             raise RuntimeError(f"the server did not answer in {timeout} s: {log.read_text()[-3000:]}")
         time.sleep(0.3)
+
+
+SMTP_SENDER = "fairway@fairway.example"      # the From of the test SMTP server's app (webapp conftest)
+
+
+@contextmanager
+def time_limit(seconds: float, what: str = "the block"):
+    """TimeoutError if the block still runs after `seconds` (a hang, wherever Python gets control
+    back); a fuzzer's own deadline only judges the examples that finish."""
+    def fire(_signum, _frame):
+        raise TimeoutError(f"{what} still running after {seconds}s: a hang")
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

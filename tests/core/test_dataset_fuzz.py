@@ -17,9 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import re
-import signal
 import tempfile
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from hypothesis import strategies as st
 
 from engine.dataset import Dataset, load_dataset
 from engine.errors import DatasetError
+from helpers import time_limit
 
 FUZZ = settings(max_examples=int(os.environ.get("FAIRWAY_FUZZ_EXAMPLES") or 10),
                 deadline=timedelta(seconds=10), derandomize=True, database=None,
@@ -85,21 +84,6 @@ def to_csv(rows: list[list[str]]) -> str:
     return "".join(",".join(cell(v) for v in row) + "\n" for row in rows)
 
 
-@contextmanager
-def time_limit(seconds: float):
-    """TimeoutError if the block is still running after `seconds` (a hang, wherever Python
-    gets control back); the Hypothesis deadline only judges the examples that finish."""
-    def fire(_signum, _frame):
-        raise TimeoutError(f"load_dataset still running after {seconds}s: a hang")
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def check_load(files: dict[str, bytes | pa.Table | None], pipeline) -> None:
     """Write `files` (name -> bytes, an Arrow table for .parquet, None for absent) and load them."""
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
@@ -115,7 +99,7 @@ def check_load(files: dict[str, bytes | pa.Table | None], pipeline) -> None:
                 (folder / name).write_bytes(content)
                 sizes[name] = len(re.split(rb"\r\n|\r|\n", content))
         try:
-            with time_limit(30):
+            with time_limit(30, "load_dataset"):
                 ds = load_dataset(folder, pipeline)
         except DatasetError as err:
             assert err.problems, "refused with no problem"

@@ -19,9 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
 import tempfile
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from engine.errors import MappingError, Problem, ProblemsError
 from engine.sources.importer import RESULT, import_dataset
 from engine.sources.mapping import Mapping, parse_mapping
 from engine.sources.report import ImportReport
+from helpers import time_limit
 
 EXAMPLES = int(os.environ.get("FAIRWAY_FUZZ_EXAMPLES") or 0)
 
@@ -97,20 +96,6 @@ SKELETON: dict = {
 
 
 # --------------------------------------------------------------------------- checking an outcome
-
-@contextmanager
-def time_limit(seconds: float):
-    """TimeoutError if the block still runs after `seconds`: a hang, wherever Python gets control."""
-    def fire(_signum, _frame):
-        raise TimeoutError(f"still running after {seconds}s: a hang")
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
 
 def check_mapping_problems(err: ProblemsError, text: str) -> None:
     """Every problem of a refused mapping names the mapping file, and a line of it or a key."""

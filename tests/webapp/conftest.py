@@ -2,12 +2,16 @@
 and `auth` / `forms` helpers that sign in and post forms with their CSRF token."""
 from __future__ import annotations
 
+import email
+import email.policy
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
-from helpers import AuthActions, Forms, seed_web_instance, web_config
+from helpers import SMTP_SENDER, AuthActions, Forms, seed_web_instance, web_config
 from web import create_app
 from web.extensions import db
 
@@ -58,3 +62,32 @@ def auth(client):
 @pytest.fixture
 def forms(client):
     return Forms(client)
+
+
+# --------------------------------------------------------------------------- a real SMTP server on loopback
+
+class Inbox:
+    """An aiosmtpd handler keeping every message received."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp(app):
+    """An SMTP server (aiosmtpd) on a free loopback port, set as the app's: its Inbox."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(FAIRWAY_SMTP_HOST="127.0.0.1", FAIRWAY_SMTP_PORT=str(port), FAIRWAY_SMTP_SECURITY="none",
+                      FAIRWAY_SMTP_FROM=SMTP_SENDER, FAIRWAY_BASE_URL="https://fairway.example")
+    yield inbox
+    controller.stop()

@@ -2,42 +2,14 @@
 loopback (aiosmtpd, started by the test), whole to given addresses, or scoped per user."""
 from __future__ import annotations
 
-import email
-import email.policy
 import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from helpers import SMTP_SENDER
 from web.cli import cli
 from web.extensions import db
 from web.models import RepSnapshot, User
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message received."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), msg))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp(app):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(FAIRWAY_SMTP_HOST="127.0.0.1", FAIRWAY_SMTP_PORT=str(port), FAIRWAY_SMTP_SECURITY="none",
-                      FAIRWAY_SMTP_FROM="reports@fairway.example")
-    yield inbox
-    controller.stop()
 
 
 def parts(msg):
@@ -53,7 +25,7 @@ def test_the_daily_digest_reaches_a_local_smtp_server(app, runner, smtp):
     assert "sent 2 progress reports" in r.output
     assert sorted(to for tos, _ in smtp.messages for to in tos) == ["ceo@example.com", "vp@example.com"]
     _, msg = smtp.messages[0]
-    assert msg["From"] == "reports@fairway.example" and "progress report" in msg["Subject"]
+    assert msg["From"] == SMTP_SENDER and "progress report" in msg["Subject"]
     html, csv = parts(msg)
     with app.app_context():
         divisions = set(db.session.execute(db.select(RepSnapshot.division).distinct()).scalars())

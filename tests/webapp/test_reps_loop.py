@@ -4,16 +4,13 @@ evidence the manager sees; e-mail to the rep through a real local SMTP server.""
 from __future__ import annotations
 
 import re
-import socket
 from datetime import date, timedelta
 from html import unescape
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from helpers import AuthActions, csrf_from
+from helpers import SMTP_SENDER, AuthActions, csrf_from
 from test_coaching import Conversation
-from test_report_mail import Inbox
 from web.cli import cli
 from web.extensions import db
 from web.filters import evidence
@@ -285,20 +282,6 @@ def test_create_user_links_a_rep_by_id(app, runner):
 
 # --------------------------------------------------------------------------- e-mail to the rep
 
-@pytest.fixture
-def smtp(app):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(FAIRWAY_SMTP_HOST="127.0.0.1", FAIRWAY_SMTP_PORT=str(port), FAIRWAY_SMTP_SECURITY="none",
-                      FAIRWAY_SMTP_FROM="coach@fairway.example", FAIRWAY_BASE_URL="https://fairway.example")
-    yield inbox
-    controller.stop()
-
-
 def give_the_rep_an_address(app) -> None:
     with app.app_context():
         db.session.execute(db.update(User).where(User.username == "rep").values(email="rep@example.com"))
@@ -316,7 +299,7 @@ def test_the_agreed_plan_is_e_mailed_to_the_rep(app, smtp):
         plan = db.session.execute(db.select(CoachingPlan).where(CoachingPlan.rep_id == rep.rep_id)
                                   .order_by(CoachingPlan.id.desc())).scalars().first()
         titles = [a.title for a in plan.assignments]
-        assert "Your coaching plan is agreed" in msg["Subject"] and msg["From"] == "coach@fairway.example"
+        assert "Your coaching plan is agreed" in msg["Subject"] and msg["From"] == SMTP_SENDER
         assert plan.why.splitlines()[0] in body and all(t in body for t in titles)
         assert f"https://fairway.example/me/plans/{plan.id}" in body
 
