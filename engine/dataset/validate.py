@@ -60,8 +60,8 @@ def _required(column: str) -> Check:
 
 
 def _visible(column: str) -> Check:
-    return Check(column, "an invisible character in the id (a byte order mark U+FEFF, or a zero-width "
-                         "space): files joined together?", v.invisible(c(column)),
+    return Check(column, "an invisible character in the id (a byte order mark U+FEFF from files joined "
+                         "together, a zero-width or a no-break space)", v.invisible(c(column)),
                  "an id of visible characters only")
 
 

@@ -100,9 +100,11 @@ def not_a_period(c: str) -> str:
     return f"({c} IS NOT NULL AND NOT regexp_full_match({c}, '{PERIOD_RE}'))"
 
 
-# a byte order mark (U+FEFF: files joined together, each with its own) or a zero-width space:
-# invisible in every message, yet an id with one matches no reference to it
-INVISIBLE_RE = "[\\x{FEFF}\\x{200B}-\\x{200D}\\x{2060}]"
+# a byte order mark (U+FEFF: files joined together, each with its own), a zero-width space, or a
+# space that is not the plain one (no-break U+00A0, pasted from a web page or a spreadsheet; the
+# other widths of space): invisible or unseen in every message, and never trimmed like a plain
+# space, so an id with one matches no reference to it
+INVISIBLE_RE = "[\\x{FEFF}\\x{200B}-\\x{200D}\\x{2060}\\x{00A0}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x{3000}]"
 
 
 def invisible(c: str) -> str:

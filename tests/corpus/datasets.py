@@ -773,6 +773,13 @@ def bom_in_the_middle(f: Folder) -> Expect:
     return Expect(1, (Loc("opportunities.csv", row, "opportunity_id"),), mentions=(("invisible",),))
 
 
+@case("unclear message: an id that is a no-break space (pasted from a spreadsheet)")
+def no_break_space_id(f: Folder) -> Expect:
+    row = 2
+    f.edit_line("opportunities", row, lambda s: "\u00a0" + s[s.index(","):])
+    return Expect(1, (Loc("opportunities.csv", row, "opportunity_id"),), mentions=(("invisible",),))
+
+
 @case("unclear message: a header of 100k columns")
 def reps_of_100k_columns(f: Folder) -> Expect:
     f.edit_line("reps", 1, lambda s: s + "," + ",".join(f"x{i}" for i in range(100_000)))
