@@ -308,6 +308,9 @@ class DuckDBBackend(Backend):
             self._tmp.cleanup()
             raise
         self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a bar on the standard output of a query that runs over two seconds, into
+        # the JSON a command prints there: fairway reports its progress itself, on stderr
+        self.con.execute("SET enable_progress_bar = false")
         self._scans: dict[str, str] = {}
         self._numbered: set[str] = set()             # tables read once, each record with its `_i`
         self._untrimmed: dict[str, str] = {}         # large text views: their records as read

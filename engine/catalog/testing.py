@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..dialogue import conversation as dialogue
-from ..diagnosis.diagnose import RepDiagnosis, fill_says, interpret, metrics_fact, run_rules
+from ..diagnosis.diagnose import RepDiagnosis, fill_says, interpret, metrics_facts, run_rules
 from ..metrics.registry import SampleKind
 from ..rules.compile import Compiled, cmp_fact, compile_catalog, limits
 from ..statistics.stats import relative_gap
@@ -60,7 +60,7 @@ def _facts(catalog: Catalog, compiled: Compiled, t: CatalogTest, rows: dict) -> 
     for p, (m, kind, factor) in compiled.difference_properties.items():
         v, b = values.get(m), benches.get(m, {}).get(kind)
         props[p] = None if v is None or b is None else v - factor * b
-    facts.append(metrics_fact(props))
+    facts += metrics_facts(compiled, props)
     return facts
 
 

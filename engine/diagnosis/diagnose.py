@@ -166,12 +166,21 @@ def _evidence_action(gap_id: str, evidence_id: str):
 
 def run_rules(catalog: Catalog, compiled: Compiled, batches: Iterable[tuple[str, list[dict]]]
               ) -> dict[str, RuleOutcome]:
-    """Evaluate each rep's facts; what the rules concluded, by key."""
-    outcomes: dict[str, RuleOutcome] = {}
+    """Evaluate each rep's facts; what the rules concluded, by key.
+
+    A rep's comparisons, and each of its metrics facts (one per flow), are evaluated apart:
+    no rule joins a metrics fact with another fact (engine.rules.compile), so the findings
+    never depend on them, nor the evidence of one flow on anything else. Apart, each part
+    falls in one of few patterns (the comparisons' margins cross the thresholds or not; each
+    piece of a flow's evidence holds or not), and the rules adapter evaluates a pattern once
+    (`memo`: these actions read only the gap ids of the facts they match); a rep whose part
+    repeats an earlier rep's is given its conclusions.
+    """
+    parts: dict[str, RuleOutcome] = {}
 
     def bind(fn):
         def action(record, m):
-            return fn(outcomes.setdefault(record.key, RuleOutcome()), m)
+            return fn(parts.setdefault(record.key, RuleOutcome()), m)
         return action
 
     actions = {name: bind(fn) for name, fn in (
@@ -187,12 +196,33 @@ def run_rules(catalog: Catalog, compiled: Compiled, batches: Iterable[tuple[str,
         definition[name] = dict(rule, run=run)
     keys = []
 
-    def keyed():
+    evidence_keys: dict[str, list[str]] = {}
+
+    def split():
         for key, facts in batches:
             keys.append(key)
-            yield key, facts
-    rules_adapter.evaluate(compiled.name, definition, actions, keyed())
-    return {k: outcomes.get(k, RuleOutcome()) for k in keys}
+            yield f"{key}\x1f", [f for f in facts if f.get("t") != "metrics"]
+            for n, fact in enumerate(f for f in facts if f.get("t") == "metrics"):
+                part_key = f"{key}\x1f{n}"
+                evidence_keys.setdefault(key, []).append(part_key)
+                yield part_key, [fact]
+    records = rules_adapter.evaluate(compiled.name, definition, actions, split(), memo=True)
+
+    def part(key: str) -> RuleOutcome:
+        record = records[key]
+        return parts.get(record.same_as if record.same_as is not None else key) or RuleOutcome()
+    out = {}
+    for k in keys:
+        found = part(f"{k}\x1f")
+        evidence: dict[str, list[str]] = {}
+        for part_key in evidence_keys.get(k, []):
+            for b, ids in part(part_key).evidence.items():
+                evidence.setdefault(b, []).extend(ids)
+        out[k] = RuleOutcome(performance=list(found.performance), shortfalls=list(found.shortfalls),
+                             behaviour={b: list(p) for b, p in found.behaviour.items()},
+                             masked={b: list(m) for b, m in found.masked.items()}, flows=list(found.flows),
+                             evidence=evidence)
+    return out
 
 
 # --------------------------------------------------------------------------- interpretation
@@ -378,16 +408,24 @@ def rep_facts(table: MetricTable, benchmarks, compiled: Compiled, comparisons: p
     metric_cols = {p: table.value[m].to_numpy(dtype=float) for p, m in compiled.metric_properties.items()}
     for p, (m, kind, factor) in compiled.difference_properties.items():
         metric_cols[p] = table.value[m].to_numpy(dtype=float) - factor * benchmarks[kind][m].to_numpy(dtype=float)
+    values = [dict(zip(metric_cols, row)) for row in zip(*metric_cols.values())] if metric_cols else [{}] * R
     for i in range(R):
-        facts[i].append(metrics_fact({p: col[i] for p, col in metric_cols.items()}))
+        facts[i] += metrics_facts(compiled, values[i])
     return facts
 
 
-def metrics_fact(values: dict[str, float]) -> dict:
-    """The metrics fact; values without data are left out, so no condition on them holds."""
-    fact = {"t": "metrics"}
-    fact.update({p: float(v) for p, v in values.items() if v is not None and np.isfinite(v)})
-    return fact
+def metrics_facts(compiled: Compiled, values: dict[str, float | None]) -> list[dict]:
+    """The metrics facts, one per flow with evidence, each with the values its evidence reads;
+    values without data are left out, so no condition on them holds."""
+    out = []
+    for flow, props in compiled.flow_properties.items():
+        fact = {"t": "metrics", "flow": flow}
+        for p in props:
+            v = values.get(p)
+            if v is not None and np.isfinite(v):
+                fact[p] = float(v)
+        out.append(fact)
+    return out
 
 
 # --------------------------------------------------------------------------- diagnose

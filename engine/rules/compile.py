@@ -7,9 +7,10 @@ Facts, one state per rep evaluation:
   engine.statistics.gaps), with its margins over the thresholds (`cmp_fact`):
   `sig` = significance - q, `big` = rel - the gap's min_gap, `enough` = sample - the
   minimum sample, `short` = rel - min_shortfall;
-- `{"t": "metrics", "v__<metric>": value, "d__<metric>__<benchmark>__<factor>": value -
-  factor x benchmark}`: the metric values the flows' evidence reads (absent where the rep
-  has no data, so a condition on them never holds).
+- `{"t": "metrics", "flow": <behaviour gap id>, "v__<metric>": value,
+  "d__<metric>__<benchmark>__<factor>": value - factor x benchmark}`: one per flow with
+  evidence, the metric values that flow's evidence reads (absent where the rep has no data,
+  so a condition on them never holds).
 
 Rules, all derived from the catalog:
 
@@ -25,9 +26,14 @@ Rules, all derived from the catalog:
   the result it explains only has to be short;
 - `mask__<B>__<M>`: a behaviour finding B with a finding M that masks it marks B masked;
 - `cand__<B>`: a behaviour finding B brings the root-cause candidates of its flow;
-- `ev__<B>__<E>`: the metric evidence E of the flow of B holds for the rep (whether or
-  not B is a finding: the manager may choose to discuss B anyway);
+- `ev__<B>__<E>`: the metric evidence E of the flow of B holds for the rep, on the metrics
+  fact of that flow (whether or not B is a finding: the manager may choose to discuss B
+  anyway);
 - `sink`: accepts every fact without firing, so that no fact is "unhandled".
+
+No rule joins a metrics fact with another fact: only the single-fact `ev__` rules of its
+flow (and the sink, which never fires) read it, so the findings and each flow's evidence
+are evaluated apart (engine.diagnosis.diagnose.run_rules), each in few patterns.
 
 The thresholds enter as the margins of the facts, not as constants of the rules: the
 ruleset is the catalog's structure only (gaps, what explains and masks what, flows and
@@ -43,7 +49,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..catalog.model import Catalog
 from ..catalog.specs import AllOf, AnyOf, BenchmarkKind, Comparison
@@ -71,8 +77,9 @@ def diff_prop(metric: str, kind: BenchmarkKind, factor: float = 1.0) -> str:
 class Compiled:
     name: str                       # versioned ruleset name
     definition: dict                # {rule name: {"all": [...], "run": action name}}
-    metric_properties: dict         # property -> metric id, for the metrics fact
+    metric_properties: dict         # property -> metric id, for the metrics facts
     difference_properties: dict     # property -> (metric id, benchmark kind, factor)
+    flow_properties: dict = field(default_factory=dict)   # flow -> the properties its evidence reads
 
 
 @dataclass(frozen=True)
@@ -129,21 +136,29 @@ def compile_catalog(catalog: Catalog) -> Compiled:
                 "run": "masked"}
     metric_props: dict[str, str] = {}
     diff_props: dict[str, tuple[str, BenchmarkKind]] = {}
+    flow_props: dict[str, tuple[str, ...]] = {}
     for b_id, flow in catalog.flows.items():
         finding = {"f": {"$and": [{"t": "finding"}, {"level": "behaviour"}, {"gap": b_id}]}}
         rules[f"cand__{b_id}"] = {"all": [finding], "run": "candidates"}
+        read_m: dict[str, str] = {}
+        read_d: dict[str, tuple] = {}
         for ev in flow.evidence:
-            cond = _condition(ev.when, metric_props, diff_props)
+            cond = _condition(ev.when, read_m, read_d)
             rules[f"ev__{b_id}__{ev.id}"] = {
-                "all": [{"m": {"$and": [{"t": "metrics"}, cond]}}], "run": "evidence"}
+                "all": [{"m": {"$and": [{"t": "metrics"}, {"flow": b_id}, cond]}}], "run": "evidence"}
+        if flow.evidence:
+            flow_props[b_id] = tuple(dict.fromkeys([*read_m, *read_d]))
+        metric_props.update(read_m)
+        diff_props.update(read_d)
     rules["sink"] = {"all": [{"x": {"$or": [{"t": t} for t in FACT_TYPES]}},
                              {"z": {"t": "__never__"}}], "run": "never"}
     problems = []
-    if len(metric_props) + len(diff_props) + 2 > MAX_PROPERTIES:
-        problems.append(Problem(file="rules/flows", message=(
-            f"the evidence reads {len(metric_props) + len(diff_props)} metric values; the rules "
-            f"engine takes at most {MAX_PROPERTIES - 2} in one fact"), expected="fewer distinct "
-            "metric and benchmark pairs in evidence conditions"))
+    for b_id, props in flow_props.items():
+        if len(props) + 3 > MAX_PROPERTIES:
+            problems.append(Problem(file="rules/flows", column=b_id, message=(
+                f"the evidence of this flow reads {len(props)} metric values; the rules engine "
+                f"takes at most {MAX_PROPERTIES - 3} in one fact"), expected="fewer distinct "
+                "metric and benchmark pairs in the flow's evidence conditions"))
     if len(rules) > MAX_ACTIONS:
         problems.append(Problem(file="rules/", message=f"{len(rules)} rules; the rules engine takes "
                                 f"at most {MAX_ACTIONS} in one ruleset"))
@@ -151,7 +166,8 @@ def compile_catalog(catalog: Catalog) -> Compiled:
         raise CatalogError(problems)
     digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
     return Compiled(name=f"fairway_{digest}", definition=rules,
-                    metric_properties=metric_props, difference_properties=diff_props)
+                    metric_properties=metric_props, difference_properties=diff_props,
+                    flow_properties=flow_props)
 
 
 def _condition(cond, metric_props: dict, diff_props: dict) -> dict:

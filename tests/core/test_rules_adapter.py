@@ -95,3 +95,62 @@ def test_a_ruleset_name_is_registered_once_and_reused():
     rules_adapter.evaluate(NAME, RULES, _actions({}), [("a", [cmp(0.5)])])
     rules_adapter.evaluate(NAME, RULES, _actions({}), [("b", [cmp(0.5)])])
     assert len(rules_adapter._registered) == before
+
+
+# ----------------------------------------------------------------------------- memo
+
+def _memo_actions(log: dict):
+    def low(record, m):
+        log.setdefault(record.key, []).append(("low", m["c"]["gap"]))
+        return [{"t": "finding", "level": "performance", "gap": m["c"]["gap"]}]
+
+    def joined(record, m):
+        log.setdefault(record.key, []).append(("joined", m["f"]["gap"]))
+        return []
+    return {"low": low, "joined": joined}
+
+
+def _concluded(out, log, key):
+    record = out[key]
+    return log.get(record.same_as if record.same_as is not None else key, [])
+
+
+def test_memo_evaluates_each_pattern_once_and_concludes_as_every_batch_alone():
+    """Batches the rules cannot tell apart are evaluated once; every batch gets what it
+    would get alone: the same comparisons crossing the same bounds, the same text."""
+    batches = []
+    for i in range(300):
+        facts = [cmp(0.001 * (i % 97))]                         # q below 0.05 or not
+        if i % 4:
+            facts.append({"t": "metrics", "v__a": float(i % 11)})   # above 5 or not; or absent
+        batches.append((f"r{i}", facts))
+    alone, memo = {}, {}
+    plain = rules_adapter.evaluate(NAME, RULES, _memo_actions(alone), batches)
+    out = rules_adapter.evaluate(NAME, RULES, _memo_actions(memo), batches, memo=True)
+    assert all(r.same_as is None for r in plain.values())
+    evaluated = [k for k, r in out.items() if r.same_as is None]
+    assert len(evaluated) == 2 * 3          # q low or not, times v__a above 5, not, or absent
+    for key, _ in batches:
+        assert _concluded(out, memo, key) == alone.get(key, []), key
+
+
+def test_memo_tells_apart_what_any_rule_reads():
+    pattern = rules_adapter.pattern_of(RULES)
+    low, high = cmp(0.01), cmp(0.5)
+    assert pattern([low]) != pattern([high])
+    assert pattern([low]) == pattern([dict(low, q=0.02, rel=9.0, value=7.0)])   # read by no rule: alike
+    assert pattern([dict(low, gap="y")]) != pattern([low])                      # another text
+    assert pattern([low, {"t": "metrics"}]) != pattern([{"t": "metrics"}, low])   # order
+    assert pattern([{"t": "metrics", "v__a": 6.0}]) != pattern([{"t": "metrics", "v__a": 5.0}])
+    assert pattern([{"t": "metrics", "v__a": 6.0}]) == pattern([{"t": "metrics", "v__a": 60.0}])
+    assert pattern([{"t": "metrics"}]) == pattern([{"t": "metrics", "v__b": 1.0}])
+
+
+@pytest.mark.parametrize("rule", [
+    {"all": [{"a": {"$and": [{"t": "cmp"}, {"$lt": {"q": {"b": "q"}}}]}}], "run": "low"},   # a join
+    {"all": [{"a": {"$mt": {"gap": "x.*"}}}], "run": "low"},                               # a regex
+    {"all": [{"a": {"$neq": {"gap": "x"}}}], "run": "low"},                                # another operator
+    {"all": [{"a": {"t": "cmp"}}], "run": "low", "pri": 1},                                # another option
+])
+def test_memo_is_off_for_rules_beyond_plain_comparisons(rule):
+    assert rules_adapter.pattern_of({**RULES, "other": rule}) is None
