@@ -440,11 +440,11 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
     chains = build_chains(table, catalog.pipeline)
     columns = _Columns(table, benchmarks)
     rows_by_rep: dict[int, dict[str, Row]] = {}
-    for row in comparisons.to_dict("records"):
+    for row in _records(comparisons):
         rows_by_rep.setdefault(int(row["rep"]), {})[row["gap"]] = row
     reps = []
     left = table.reps["left"].to_numpy(dtype=bool) if "left" in table.reps else np.zeros(len(table.reps), bool)
-    for i, rep in enumerate(table.reps[["rep_id", "name", "role", "team"]].to_dict("records")):
+    for i, rep in enumerate(_records(table.reps[["rep_id", "name", "role", "team"]])):
         if left[i]:
             reps.append(RepDiagnosis(rep_id=rep["rep_id"], name=rep["name"], role=rep["role"], team=rep["team"],
                                      focus=None, findings=(), left=True))
@@ -475,6 +475,14 @@ def diagnose(table: MetricTable, benchmarks: dict, catalog: Catalog,
     return Diagnosis(period=table.period.label, reps=tuple(reps), comparisons=comparisons)
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """frame.to_dict("records"), the same Python values, column by column (several times faster
+    on text columns held by Arrow)."""
+    columns = {c: [None if v is pd.NA else v for v in frame[c].tolist()]
+               if isinstance(frame[c].dtype, pd.StringDtype) else frame[c].tolist() for c in frame.columns}
+    return [dict(zip(columns, row)) for row in zip(*columns.values())]
+
+
 class _Columns:
     """Metric and benchmark columns as numpy arrays, taken from the frames once each."""
 
@@ -483,11 +491,7 @@ class _Columns:
         self._cache: dict = {}
 
     def value(self, metric: str) -> np.ndarray:
-        key = ("value", metric)
-        if key not in self._cache:
-            frame = self.table.value
-            self._cache[key] = frame[metric].to_numpy(dtype=float) if metric in frame else np.full(len(frame), np.nan)
-        return self._cache[key]
+        return self.table.column("value", metric)
 
     def bench(self, kind: BenchmarkKind, metric: str) -> np.ndarray:
         key = (kind, metric)

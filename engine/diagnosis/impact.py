@@ -12,7 +12,7 @@ their peers). All impacts are per month.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ class Chains:
     deal_size: np.ndarray                # rep: average won amount (role median where none)
     talk: np.ndarray                     # rep: talk minutes in the month
     closed_months: int
+    count: dict[str, np.ndarray] = field(default_factory=dict)   # node -> counts' column
+    peers: dict[str, np.ndarray] = field(default_factory=dict)   # node -> company's column
 
     def node_of_metric(self, metric: str) -> str | None:
         """The chain node a metric counts, if it counts one."""
@@ -44,10 +46,10 @@ class Chains:
         """How many of node b one more of node a gives rep i (1 when a is b)."""
         if a == b:
             return 1.0
-        ca, cb = self.counts.at[i, a], self.counts.at[i, b]
+        ca, cb = self.count[a][i], self.count[b][i]
         if ca > 0 and not np.isnan(cb):
             return float(cb / ca)
-        pa, pb = self.company.at[i, a], self.company.at[i, b]
+        pa, pb = self.peers[a][i], self.peers[b][i]
         return float(pb / pa) if pa > 0 else 0.0
 
     def downstream(self, kind: str, a: str, b: str) -> bool:
@@ -75,13 +77,15 @@ def build_chains(table: MetricTable, pipeline: Pipeline) -> Chains:
     size = np.where(np.isnan(size), size_fallback, size)
     return Chains(nodes={"prospecting": prospecting, "closing": closing}, counts=counts,
                   company=company, deal_size=np.nan_to_num(size), talk=v["talk_minutes"].to_numpy(dtype=float)
-                  / months_act, closed_months=months_closed)
+                  / months_act, closed_months=months_closed,
+                  count={c: counts[c].to_numpy(dtype=float) for c in counts.columns},
+                  peers={c: company[c].to_numpy(dtype=float) for c in company.columns})
 
 
 def _gain(chains: Chains, i: int, metric: str, value: float, bench: float, kind: str,
           table: MetricTable) -> tuple[str | None, float]:
     """(the node that grows, by how much per month) if rep i closed the gap on `metric`."""
-    c = chains.counts
+    c = chains.count
     if metric.startswith("activity."):
         return metric, (bench - value) / table_months(table, "activity")
     if metric.startswith("efficiency."):
@@ -90,20 +94,20 @@ def _gain(chains: Chains, i: int, metric: str, value: float, bench: float, kind:
         # a per b, worse when higher: at the benchmark, the same a would give a / bench of b
         if bench <= 0:
             return nb, 0.0
-        return nb, c.at[i, na] / bench - c.at[i, nb]
+        return nb, c[na][i] / bench - c[nb][i]
     if metric.startswith("stage_conversion."):
         stage = metric.split(".", 1)[1]
         stages = [n.split(".", 1)[1] for n in chains.nodes["closing"][:-1]]
         j = stages.index(stage)
         nxt = chains.nodes["closing"][j + 1]
-        return nxt, c.at[i, f"reached.{stage}"] * (bench - value)
+        return nxt, c[f"reached.{stage}"][i] * (bench - value)
     if metric == "talk_minutes":
         final = chains.nodes[kind][-1]
-        per_min = (c.at[i, final] / chains.talk[i]) if chains.talk[i] > 0 else 0.0
+        per_min = (c[final][i] / chains.talk[i]) if chains.talk[i] > 0 else 0.0
         return final, (bench - value) / table_months(table, "activity") * per_min
     if metric.startswith("at_risk."):
-        n_open = table.n.at[i, metric]
-        rate = table.value.at[i, "win_rate"]
+        n_open = table.column("n", metric)[i]
+        rate = table.column("value", "win_rate")[i]
         rate = 0.0 if np.isnan(rate) else rate
         return "won", max(value - bench, 0.0) * n_open * rate / chains.closed_months
     return None, 0.0
@@ -145,12 +149,12 @@ def performance_impact(table: MetricTable, i: int, metric: str, value: float, be
     """What closing a performance gap is worth in its own unit, per month."""
     d = table.registry.get(metric)
     if d.test.value == "proportion":
-        closed = table.n.at[i, metric]
+        closed = table.column("n", metric)[i]
         months = table.registry.pipeline.windows.closed_months
         return float(max(bench - value, 0.0) * closed / months) if d.higher_is_better \
             else float(max(value - bench, 0.0) * closed / months)
     if metric == "pipeline_coverage":
-        target = table.goals.at[i, "revenue"] if "revenue" in table.goals else np.nan
+        target = table.column("goals", "revenue")[i]
         return float(max(bench - value, 0.0) * target) if np.isfinite(target) else 0.0
     gap = bench - value if d.higher_is_better else value - bench
     return float(max(gap, 0.0))

@@ -64,10 +64,23 @@ class MetricTable:
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     registry: MetricRegistry | None = None
     missing: dict[str, str] = field(default_factory=dict)   # metric id -> why the data cannot say
+    _columns: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def metric_ids(self) -> list[str]:
         return list(self.value.columns)
+
+    def column(self, part: str, metric: str) -> np.ndarray:
+        """The rep x metric frame `part` (value, n, num, den, goals)'s column as floats (NaN
+        where the frame lacks it), taken from the frame once: a lookup per rep and gap is then
+        an array index, not a pandas one."""
+        key = (part, metric)
+        found = self._columns.get(key)
+        if found is None:
+            frame = getattr(self, part)
+            found = frame[metric].to_numpy(dtype=float) if metric in frame else np.full(len(frame), np.nan)
+            self._columns[key] = found
+        return found
 
     def group_values(self, by: str) -> pd.DataFrame:
         """Metric values of each team, division or the company (by='company'), from summed parts."""
