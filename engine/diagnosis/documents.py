@@ -23,6 +23,15 @@ BENCHMARK_KEYS = {K.team_median: "team", K.division_median: "division", K.compan
 
 def clean(x: Any) -> Any:
     """A value fit for strict JSON: numpy scalars unwrapped, NaN and inf as null."""
+    kind = type(x)           # the plain types first, by identity: a document holds hundreds of thousands
+    if kind is float:
+        return x if x - x == 0.0 else None        # NaN - NaN and inf - inf are NaN
+    if kind is str or kind is int or kind is bool or x is None:
+        return x
+    if kind is dict:
+        return {k if type(k) is str else str(k): clean(v) for k, v in x.items()}
+    if kind is list:
+        return [clean(v) for v in x]
     if isinstance(x, dict):
         return {str(k): clean(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -34,6 +43,8 @@ def clean(x: Any) -> Any:
     if isinstance(x, (float, np.floating)):
         f = float(x)
         return None if math.isnan(f) or math.isinf(f) else f
+    if x is pd.NaT:
+        return None
     if isinstance(x, (pd.Timestamp, np.datetime64)):
         ts = pd.Timestamp(x)
         return None if pd.isna(ts) else ts.date().isoformat()

@@ -28,38 +28,34 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
     month_labels = list(months.index.get_level_values("month").unique())
     chain = p.prospecting_funnel
     losses = [m for m in t.metric_ids if m.startswith("loss_share.")]
-    open_opps = t.open_opps
-    by_rep_open = {r: g for r, g in open_opps.groupby("rep")}
+    open_pipeline = _open_pipeline(t.open_opps, p.stage_ids)
     monthly = month_series(t, p)
     ratio_names = {"calls_per_connect": f"efficiency.{chain[0]}.{chain[1]}",
                    "connects_per_meeting": f"efficiency.{chain[1]}.{chain[2]}" if len(chain) > 2 else None}
     ratio_series = {k: monthly[m] for k, m in ratio_names.items() if m}
     R = len(t.reps)
+    M = len(month_labels)
+    # every per-rep lookup below is an array index: the frames are read column by column once
+    act = {a: months[a].to_numpy().reshape(R, M) for a in [*p.activity_type_ids, "talk_minutes"]}
+    res = {c: results[c].to_numpy().reshape(R, M) for c in results.columns}
+    loss_counts = {m_: t.num[m_].to_numpy() for m_ in losses}
+    reps = {c: t.reps[c].tolist() for c in ("rep_id", "name", "role", "team", "division", "manager")}
     docs = []
     left = t.reps["left"].to_numpy(dtype=bool)
     for i in range(R):
         if left[i]:
             continue              # gone before the period ended: nobody coaches them
-        rep = t.reps.iloc[i]
-        kind = p.role(rep["role"]).kind.value
-        m = months.xs(i, level="rep")
-        r = results.xs(i, level="rep")
-        opps = by_rep_open.get(i)
+        role = reps["role"][i]
+        kind = p.role(role).kind.value
         charts = {
             "months": month_labels,
-            "activity_month": {a: [int(x) for x in m[a]] for a in p.activity_type_ids},
-            "talk_minutes": [round(float(x), 1) for x in m["talk_minutes"]],
+            "activity_month": {a: [int(x) for x in act[a][i]] for a in p.activity_type_ids},
+            "talk_minutes": [round(float(x), 1) for x in act["talk_minutes"][i]],
             "ratios": {k: [None if np.isnan(x) else round(float(x), 3) for x in v[i]]
                        for k, v in ratio_series.items()},
-            "results_month": {c: [round(float(x), 2) for x in r[c]] for c in r.columns},
-            "losses": {m_.split(".", 1)[1]: int(t.num.at[i, m_]) for m_ in losses if t.num.at[i, m_] > 0},
-            "open_pipeline": [] if opps is None else [
-                {"id": o.opportunity_id, "stage": p.stage_ids[int(o.stage)], "amount": round(float(o.amount), 2),
-                 "expected_close": None if pd.isna(o.expected_close) else pd.Timestamp(o.expected_close).date().isoformat(),
-                 "age_days": int(o.age_days), "days_in_stage": int(o.days_in_stage),
-                 "activities": int(o.activities), "at_risk": bool(o.at_risk), "stalled": bool(o.stalled),
-                 "oversize": bool(o.oversize), "overage": bool(o.overage)}
-                for o in opps.itertuples(index=False)],
+            "results_month": {c: [round(float(x), 2) for x in res[c][i]] for c in results.columns},
+            "losses": {m_.split(".", 1)[1]: int(col[i]) for m_, col in loss_counts.items() if col[i] > 0},
+            "open_pipeline": open_pipeline.get(i, []),
             "trends": {k: metrics[i]["trends"][m] for k, m in {**ratio_names, "talk_minutes": "talk_minutes"}.items()
                        if m},
         }
@@ -67,11 +63,33 @@ def rep_documents(analysis: Analysis, catalog: Catalog) -> tuple[list[dict], dic
         metrics[i]["not_in_data"] = {m: why for m, why in t.missing.items()
                                      if (metrics[i]["metrics"].get(m) or {}).get("value") is None}
         rd = diag.reps[i] if diag is not None else None
-        docs.append({"rep_id": rep["rep_id"], "name": rep["name"], "role": rep["role"], "team": rep["team"],
-                     "division": rep["division"], "manager": rep["manager"],
+        docs.append({"rep_id": reps["rep_id"][i], "name": reps["name"][i], "role": role, "team": reps["team"][i],
+                     "division": reps["division"][i], "manager": reps["manager"][i],
                      "metrics": metrics[i], "diagnosis": rd.to_dict() if rd else None,
                      "charts": clean(charts), "plan": clean(plans.for_rep(i, kind))})
     return docs, clean(aggregates(analysis, catalog))
+
+
+def _open_pipeline(open_opps: pd.DataFrame, stage_ids: list[str]) -> dict[int, list[dict]]:
+    """Each rep's open opportunities for the pipeline chart, in the frame's order."""
+    out: dict[int, list[dict]] = {}
+    if open_opps.empty:
+        return out
+    c = {k: open_opps[k].tolist() for k in ("rep", "opportunity_id", "stage", "amount", "expected_close", "age_days",
+                                             "days_in_stage", "activities", "at_risk", "stalled", "oversize",
+                                             "overage")}
+    for j, rep in enumerate(c["rep"]):
+        if rep is None or rep != rep:         # no rep (NaN): in no rep's chart
+            continue
+        close = c["expected_close"][j]
+        out.setdefault(rep, []).append({
+            "id": c["opportunity_id"][j], "stage": stage_ids[int(c["stage"][j])],
+            "amount": round(float(c["amount"][j]), 2),
+            "expected_close": None if pd.isna(close) else pd.Timestamp(close).date().isoformat(),
+            "age_days": int(c["age_days"][j]), "days_in_stage": int(c["days_in_stage"][j]),
+            "activities": int(c["activities"][j]), "at_risk": bool(c["at_risk"][j]), "stalled": bool(c["stalled"][j]),
+            "oversize": bool(c["oversize"][j]), "overage": bool(c["overage"][j])})
+    return out
 
 
 def folder_documents(dataset: str, catalog: str, period: str | None) -> tuple[list[dict], dict]:
@@ -94,11 +112,13 @@ def aggregates(analysis: Analysis, catalog: Catalog) -> dict:
     keep = t.metric_ids
     # per team and role: each rep's headline figures, for the team charts
     roster: dict = {}
-    for i, rep in t.reps.iterrows():
-        roster.setdefault(rep["team"], []).append({
-            "rep_id": rep["rep_id"], "name": rep["name"], "role": rep["role"],
-            "win_rate": t.value.at[i, "win_rate"], "talk_minutes": t.value.at[i, "talk_minutes"],
-            "calls": t.value.at[i, "activity.call"]})
+    reps = {c: t.reps[c].tolist() for c in ("rep_id", "name", "role", "team")}
+    figures = {k: t.value[m].to_numpy() for k, m in (("win_rate", "win_rate"), ("talk_minutes", "talk_minutes"),
+                                                     ("calls", "activity.call"))}
+    for i, team in enumerate(reps["team"]):
+        roster.setdefault(team, []).append({
+            "rep_id": reps["rep_id"][i], "name": reps["name"][i], "role": reps["role"][i],
+            **{k: v[i] for k, v in figures.items()}})
     out["roster"] = roster
     out["not_in_data"] = dict(t.missing)
     out["company_median"] = {role: {m: bench[BenchmarkKind.company_median].loc[idx, m].iloc[0]

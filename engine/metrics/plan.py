@@ -9,7 +9,7 @@ from the median of their role peers in the team. Vectorised over all reps.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -37,14 +37,24 @@ class SuccessPlans:
     ratio: pd.DataFrame                     # rep x step: the ratio used to get to the step
     source: pd.DataFrame                    # rep x step: plan, rep or team
 
+    _columns: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def _column(self, part: str, step: str) -> np.ndarray:
+        key = (part, step)
+        found = self._columns.get(key)
+        if found is None:
+            found = self._columns[key] = getattr(self, part)[step].to_numpy()
+        return found
+
     def for_rep(self, i: int, kind: str) -> list[dict]:
-        """The plan of rep i as rows a person reads."""
+        """The plan of rep i as rows a person reads (each frame's column read once, then indexed)."""
         rows = []
         for st in self.steps[kind]:
-            needed, run = self.needed.at[i, st.id], self.run_rate.at[i, st.id]
+            needed, run = self._column("needed", st.id)[i], self._column("run_rate", st.id)[i]
             rows.append({"step": st.id, "title": st.title, "metric": st.metric, "ratio": st.ratio,
-                         "ratio_value": _num(self.ratio.at[i, st.id]), "source": self.source.at[i, st.id],
-                         "needed": _num(needed), "actual": _num(self.actual.at[i, st.id]),
+                         "ratio_value": _num(self._column("ratio", st.id)[i]),
+                         "source": self._column("source", st.id)[i],
+                         "needed": _num(needed), "actual": _num(self._column("actual", st.id)[i]),
                          "run_rate": _num(run),
                          "gap": _num(needed - run) if np.isfinite(needed) and np.isfinite(run) else None})
         return rows
