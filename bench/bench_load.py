@@ -214,6 +214,7 @@ def main() -> None:
         memory = [(0.0, rss_mib(server.pid))]
         load_before = os.getloadavg()
         cpu_before = cpu_seconds(server.pid)
+        own_before = time.process_time()            # the load generator's own CPU, on the same cores
         started = time.monotonic()
         until = started + a.seconds
         threads = [threading.Thread(target=run_user, args=(u, until, results, lock)) for u in users]
@@ -227,6 +228,7 @@ def main() -> None:
         elapsed = time.monotonic() - started
         load_after = os.getloadavg()
         results["server_cpu"] = cpu_seconds(server.pid) - cpu_before
+        results["client_cpu"] = time.process_time() - own_before
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -261,6 +263,8 @@ def report(a, plan, results, memory, elapsed, load_before, load_after) -> None:
     print(f"server CPU: {results['server_cpu']:.0f} s in {elapsed:.0f} s ({results['server_cpu'] / elapsed:.2f} cores), "
           f"{cpu_ms:.1f} ms a request: {os.cpu_count()} free cores would serve about "
           f"{1000 * os.cpu_count() / cpu_ms:.0f} requests/s")
+    print(f"load generator CPU: {results['client_cpu']:.0f} s ({results['client_cpu'] / elapsed:.2f} cores), "
+          f"{1000 * results['client_cpu'] / max(total, 1):.1f} ms a request, on the same cores as the server")
     rss = [m for _, m in memory]
     first = [m for t, m in memory if t <= 60] or rss[:1]
     last = [m for t, m in memory if t >= memory[-1][0] - 60] or rss[-1:]
