@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import load_only
 
 from engine.dialogue import conversation as dialogue
@@ -16,6 +17,7 @@ from engine.diagnosis.diagnose import RepDiagnosis
 from engine.errors import DialogueError
 
 from ..extensions import db
+from ..fragments import kept
 from ..models import CoachingSession, RepSnapshot
 from ..security import current_dataset, rep_data_required, rep_or_404, session_or_404, visible_reps
 from ..store import catalog
@@ -47,12 +49,12 @@ class Page:
     def render(self, template: str, **kw) -> str:
         state = wizard.state_of(self.session)
         gap = wizard.gap_view(self.cat, self.snapshot, self.rep, state.behaviour_gap if state else None)
-        charts = panel_charts(self.snapshot)
+        figures, chart_data = panel_pieces(self.snapshot)
         return render_template(template, page=self, s=self.session, snap=self.snapshot, rep=self.rep,
                                progress=wizard.progress(self.session, self.open_steps, self.step),
                                state=state, gap=gap, focus=self.rep.focus, kinds=wizard.SESSION_TYPES,
                                reason=wizard.reason_parts, opening=(self.snapshot.diagnosis or {}).get("opening"),
-                               panel_charts=charts, chart_data={c.id: c.spec for c in charts if c.spec},
+                               panel_figures=figures, panel_chart_data=chart_data,
                                draft_steps=wizard.DRAFT_STEPS,
                                missing=(self.snapshot.metrics or {}).get("not_in_data") or {}, **kw)
 
@@ -67,6 +69,17 @@ def panel_charts(snapshot: RepSnapshot):
     from ..reps.charts import role_kind
     from ..reps.routes import cached_charts
     return cached_charts(snapshot, role_kind(snapshot.role))
+
+
+def panel_pieces(snapshot: RepSnapshot) -> tuple[Markup, Markup]:
+    """The side panel's chart figures and their data, rendered once per dataset and rep (a step
+    is opened and saved many times in a conversation; the charts are the same to every manager)."""
+    def render() -> tuple[Markup, Markup]:
+        charts = panel_charts(snapshot)
+        return tuple(Markup(render_template("coach/_panel_charts.html", part=part, charts=charts,
+                                            chart_data={c.id: c.spec for c in charts if c.spec}))
+                     for part in ("figures", "data"))
+    return kept(snapshot.dataset.folder, ("conversation charts", snapshot.rep_id), render)
 
 
 def with_draft(form_class, session: CoachingSession, step: str, data: dict):
