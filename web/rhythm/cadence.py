@@ -72,14 +72,13 @@ def _scope(user: User, dataset: Dataset, team: str | None) -> Select:
 def _with_status(q: Select, user: User, period: str) -> Select:
     """`q` (over rep snapshots) with each rep's status for the month, labelled `status`: the month's
     development conversation in scope (at most one a rep), and for a rep without one, whether
-    there is something to coach (a focus, else an opening: read from the diagnosis only then)."""
+    there is something to coach (a focus or an opening: columns of the scope index)."""
     s = _month_sessions(user, period).with_only_columns(
         CoachingSession.id, CoachingSession.rep_id, CoachingSession.status).subquery()
     agreed = scoped(CoachingPlan, user).where(CoachingPlan.rep_id == RepSnapshot.rep_id, CoachingPlan.month == period,
                                               CoachingPlan.session_id == s.c.id).exists()
-    opening = RepSnapshot.diagnosis[("opening", "performance_gap")].as_string()
-    status = case((s.c.id.is_(None) & RepSnapshot.focus_gap.is_not(None), "not_started"),
-                  (s.c.id.is_(None) & opening.is_not(None), "not_started"),     # a WHEN at a time: JSON last
+    to_coach = RepSnapshot.focus_gap.is_not(None) | RepSnapshot.opening_gap.is_not(None)
+    status = case((s.c.id.is_(None) & to_coach, "not_started"),
                   (s.c.id.is_(None), "keep_rhythm"),
                   (s.c.status == "in_progress", "in_progress"),
                   (agreed, "agreed"), else_="held")
