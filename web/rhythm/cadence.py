@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, case, func
+from sqlalchemy import Select, case, func, tuple_
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (Assignment, CoachingPlan, CoachingSession, Dataset, PlanMeasure, PlanStatus, RepSnapshot,
@@ -75,8 +76,9 @@ def _with_status(q: Select, user: User, period: str) -> Select:
     there is something to coach (a focus or an opening: columns of the scope index)."""
     s = _month_sessions(user, period).with_only_columns(
         CoachingSession.id, CoachingSession.rep_id, CoachingSession.status).subquery()
-    agreed = scoped(CoachingPlan, user).where(CoachingPlan.rep_id == RepSnapshot.rep_id, CoachingPlan.month == period,
-                                              CoachingPlan.session_id == s.c.id).exists()
+    # the month's plans in scope, read once (correlated per rep, SQLite scans the month's plans for each)
+    agreed = tuple_(s.c.id, RepSnapshot.rep_id).in_(scoped(CoachingPlan, user).where(
+        CoachingPlan.month == period).with_only_columns(CoachingPlan.session_id, CoachingPlan.rep_id))
     to_coach = RepSnapshot.focus_gap.is_not(None) | RepSnapshot.opening_gap.is_not(None)
     status = case((s.c.id.is_(None) & to_coach, "not_started"),
                   (s.c.id.is_(None), "keep_rhythm"),
@@ -123,7 +125,7 @@ def _months(user: User, dataset: Dataset, today: date, reps_q: Select) -> list[R
         User.id.in_({s.manager_id for s in sessions.values()}))).all()) if sessions else {}
     plans = db.session.execute(scoped(CoachingPlan, user).where(CoachingPlan.rep_id.in_(ids)).where(
         (CoachingPlan.status == PlanStatus.active.value) | (CoachingPlan.month == dataset.period))
-        .order_by(CoachingPlan.month)).scalars().all()
+        .order_by(CoachingPlan.month).options(selectinload(CoachingPlan.measures))).scalars().all()
     open_items = db.session.execute(_open_items(user, today).where(Assignment.rep_id.in_(ids))
                                     .order_by(Assignment.due_on)).scalars().all()
     plans_of: dict[str, list[CoachingPlan]] = {}
