@@ -76,7 +76,7 @@ def _with_status(q: Select, user: User, period: str) -> Select:
     there is something to coach (a focus or an opening: columns of the scope index)."""
     s = _month_sessions(user, period).with_only_columns(
         CoachingSession.id, CoachingSession.rep_id, CoachingSession.status).subquery()
-    # the month's plans in scope, read once (correlated per rep, SQLite scans the month's plans for each)
+    # the month's plans in scope as one set: an EXISTS per rep had SQLite scan them all for each rep
     agreed = tuple_(s.c.id, RepSnapshot.rep_id).in_(scoped(CoachingPlan, user).where(
         CoachingPlan.month == period).with_only_columns(CoachingPlan.session_id, CoachingPlan.rep_id))
     to_coach = RepSnapshot.focus_gap.is_not(None) | RepSnapshot.opening_gap.is_not(None)
