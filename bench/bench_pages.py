@@ -1,12 +1,14 @@
 """Benchmark: the server time of every page on a 1,000-rep org, one user at a time.
 
-    python bench/bench_pages.py [--runs 30] [--out bench/out] [--reps 1000]
+    python bench/bench_pages.py [--runs 30] [--out bench/out] [--reps 1000] [--user U ...] [--page TEXT ...]
 
 Builds (once, kept in --out) an instance with a 1,000-rep org imported through the app's own
 ingest (bench/web_instance.py), signs in as a manager, a director, an admin and an
 enablement lead, and times each of their pages and API calls with the app's test client
 (in process: the server's own time, from the request to the last byte of the answer, no
 network): median and 95th percentile over --runs requests, after one warm-up request.
+--user and --page time only some of them: the pages of those users, whose label contains one of
+those texts (`--user director admin --page one-on-ones`).
 Target (issue 10): every page under 50 ms at the median.
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from web_instance import PASSWORD, build, config  # noqa: E402
+from web_instance import PASSWORD, USERS, build, config  # noqa: E402
 
 TARGET_MS = 50.0
 
@@ -117,6 +119,11 @@ def time_page(client, url: str, runs: int) -> tuple[int, int, list[float], list[
     return status, size, wall, cpu
 
 
+def chosen(user: str, label: str, users: list[str] | None, texts: list[str] | None) -> bool:
+    """Whether --user and --page (none: every one) select this page."""
+    return (not users or user in users) and (not texts or any(t.lower() in label.lower() for t in texts))
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
@@ -126,6 +133,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--reps", type=int, default=1000)
+    ap.add_argument("--user", nargs="+", choices=USERS, help="only these users' pages")
+    ap.add_argument("--page", nargs="+", metavar="TEXT", help="only the pages whose label contains one of these")
     a = ap.parse_args()
     instance = build(a.out, a.reps)
     from web import create_app
@@ -141,6 +150,8 @@ def main() -> None:
     worst, worst_cpu = 0.0, 0.0
     for user, items in pages(t, sid).items():
         for label, url in items:
+            if not chosen(user, label, a.user, a.page):
+                continue
             status, size, wall, cpu = time_page(clients[user], url, a.runs)
             med, med_cpu = statistics.median(wall), statistics.median(cpu)
             worst, worst_cpu = max(worst, med), max(worst_cpu, med_cpu)

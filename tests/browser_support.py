@@ -1,9 +1,12 @@
-"""Helpers of the end-to-end tests: the system's Chromium, screenshots, signing in."""
+"""Helpers of the end-to-end tests: the system's Chromium, screenshots, signing in, holding
+the month's conversation."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,6 +39,40 @@ def sign_in(page, role: str = "manager") -> None:
     page.fill("input[name=password]", PASSWORDS[role])
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def hold_conversation(page, how: str, on: dict[str, Callable] | None = None) -> int:
+    """Click through a conversation from its reflection to its done page as a manager does: Save &
+    continue on every step, the first answer to each diagnostic question, the root cause as
+    preselected, the actions as proposed, and `how` for the plan if the catalog wrote none.
+    `on[step](page)` runs on arriving at that step (reflection, goals, gap, causes, actions, plan),
+    before it is saved. Returns how many questions were asked."""
+    on = on or {}
+
+    def arrive(step: str) -> None:
+        page.wait_for_url(re.compile(rf"/coach/\d+/{step}$"))
+        if step in on:
+            on[step](page)
+    for step in ("reflection", "goals", "gap"):
+        arrive(step)
+        page.click("[name=next]")
+    page.wait_for_url(re.compile(r"/coach/\d+/(questions|causes)"))
+    asked = 0
+    while "/questions" in page.url:
+        asked += 1
+        page.locator("input[name=answer]").first.check()
+        page.click("[name=next]")
+        page.wait_for_load_state("networkidle")
+        assert asked < 12, "the questions never came to an end"
+    for step in ("causes", "actions"):
+        arrive(step)
+        page.click("[name=next]")
+    arrive("plan")
+    if not page.input_value("textarea[name=how]"):
+        page.fill("textarea[name=how]", how)
+    page.click("[name=next]")
+    page.wait_for_url(re.compile(r"/coach/\d+/done$"))
+    return asked
 
 
 @contextmanager

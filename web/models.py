@@ -102,7 +102,7 @@ class RepSnapshot(db.Model):
     # rows' large JSON (on SQLite a row spans several pages): a page of reps in team order, a scope's count
     __table_args__ = (UniqueConstraint("dataset_id", "rep_id"),
                       Index("ix_rep_snapshots_scope", "dataset_id", "team", "name", "division", "role", "focus_gap",
-                            "focus_skill", "goal_progress", "rep_id"))
+                            "focus_skill", "goal_progress", "opening_gap", "rep_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     rep_id: Mapped[str] = mapped_column(String(120), index=True)
@@ -114,6 +114,7 @@ class RepSnapshot(db.Model):
     focus_gap: Mapped[str | None] = mapped_column(String(80))
     focus_skill: Mapped[str | None] = mapped_column(String(80))
     goal_progress: Mapped[float | None] = mapped_column(Float)   # mean progress toward activity goals
+    opening_gap: Mapped[str | None] = mapped_column(String(80))  # without a focus: the opening's performance gap
     metrics: Mapped[dict] = mapped_column(JSON)        # the rep's entry of `fairway metrics --json`
     diagnosis: Mapped[dict] = mapped_column(JSON)      # RepDiagnosis.to_dict()
     charts: Mapped[dict] = mapped_column(JSON)         # series and open pipeline for the charts

@@ -138,9 +138,10 @@ def save_report_facts(ds, period: str, folder: Path) -> None:
 
 def _snapshot(dataset_id: int, d: dict) -> RepSnapshot:
     focus = (d["diagnosis"] or {}).get("focus") or {}
+    opening = (d["diagnosis"] or {}).get("opening") or {}
     return RepSnapshot(dataset_id=dataset_id, rep_id=d["rep_id"], name=d["name"], role=d["role"], team=d["team"],
                        division=d["division"], manager=d["manager"], focus_gap=focus.get("behaviour_gap"),
-                       focus_skill=focus.get("skill_gap"),
+                       focus_skill=focus.get("skill_gap"), opening_gap=opening.get("performance_gap"),
                        goal_progress=activity_progress((d["metrics"] or {}).get("goals") or {}),
                        metrics=d["metrics"], diagnosis=d["diagnosis"],
                        charts=d["charts"], plan=d["plan"])

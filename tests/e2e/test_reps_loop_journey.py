@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from browser_support import ARTIFACTS, browser_tab, serving, shot, sign_in
+from browser_support import ARTIFACTS, browser_tab, hold_conversation, serving, shot, sign_in
 from helpers import seed_web_instance
 from web.extensions import db
 from web.models import Assignment, CoachingPlan, RepSnapshot, User
@@ -106,31 +106,18 @@ def test_a_rep_and_a_manager_prepare_hold_and_follow_up_a_one_on_one(browser, lo
         assert "pre-work is in" in m.inner_text("main")
         m.get_by_role("button", name=re.compile("Start the monthly conversation")).click()
         m.wait_for_url(re.compile(r"/coach/\d+/reflection"))
-        assert m.input_value("textarea[name=how_it_went]") == "A slow start, then three proposals in the last week."
-        m.fill("textarea[name=to_improve]", "Getting proposals signed, and asking for the close.")
-        axe_check(m, "manager-reflection")
-        shot(m, f"reps-loop-manager-reflection-{LAPTOP}")
-        m.click("[name=next]")
-        m.wait_for_url(re.compile(r"/goals$"))
-        assert "team lead role" in m.input_value("textarea[name=goals_note]")
-        m.click("[name=next]")
-        m.wait_for_url(re.compile(r"/gap$"))
-        m.click("[name=next]")
-        asked = 0
-        while "/questions" in m.url:
-            asked += 1
-            m.locator("input[name=answer]").first.check()
-            m.click("[name=next]")
-            m.wait_for_load_state("networkidle")
-            assert asked < 12
-        m.click("[name=next]")                                      # the top cause
-        m.wait_for_url(re.compile(r"/actions$"))
-        m.click("[name=next]")
-        m.wait_for_url(re.compile(r"/plan$"))
-        if not m.input_value("textarea[name=how]"):
-            m.fill("textarea[name=how]", "Ask for the close in every proposal meeting.")
-        m.click("[name=next]")
-        m.wait_for_url(re.compile(r"/done$"))
+
+        def reflection(m):
+            assert m.input_value("textarea[name=how_it_went]") == \
+                "A slow start, then three proposals in the last week."
+            m.fill("textarea[name=to_improve]", "Getting proposals signed, and asking for the close.")
+            axe_check(m, "manager-reflection")
+            shot(m, f"reps-loop-manager-reflection-{LAPTOP}")
+
+        def goals(m):
+            assert "team lead role" in m.input_value("textarea[name=goals_note]")
+        hold_conversation(m, "Ask for the close in every proposal meeting.",
+                          {"reflection": reflection, "goals": goals})
 
         # the rep sees the manager's edit, reads the plan, acknowledges it, completes an assignment
         r.goto(f"{r.base_url}/me/prework")

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from browser_support import browser_tab, serving, shot, sign_in
+from browser_support import browser_tab, hold_conversation, serving, shot, sign_in
 from helpers import seed_web_instance
 from web.coach.wizard import to_input
 from web.extensions import db
@@ -89,40 +89,27 @@ def test_a_managers_month_then_the_directors_roll_up(tab, server):
     row.get_by_role("button", name="Start one-on-one").click()
     tab.wait_for_url(re.compile(r"/coach/\d+/reflection"))
     session_url = tab.url.rsplit("/", 1)[0]
-    tab.fill("textarea[name=how_it_went]", "A slow month, deals stuck after the demo.")
-    tab.click("button[name=leave]")                              # leave: what was typed is kept
-    tab.wait_for_url(re.compile(r"/coach/$"))
-    assert "In progress" in tab.locator(f"tr[data-rep='{rep['rep_id']}']").inner_text()
-    tab.goto(session_url + "/reflection")
-    assert tab.input_value("textarea[name=how_it_went]") == "A slow month, deals stuck after the demo."
-    tab.click("[name=next]")
-    tab.wait_for_url(re.compile(r"/goals$"))
-    tab.click("#rep-charts > summary")                           # the charts beside the conversation
-    tab.wait_for_function("() => [...document.querySelectorAll('#rep-charts canvas')]"
-                          ".every(c => c.dataset.drawn === '1')", timeout=15000)
-    assert tab.locator("#rep-charts canvas").count() >= 4
-    shot(tab, "rhythm-02-conversation-charts-panel")
-    tab.click("#rep-charts > summary")
-    tab.click("[name=next]")
-    tab.wait_for_url(re.compile(r"/gap$"))
-    tab.click("[name=next]")
-    asked = 0
-    while "/questions" in tab.url:
-        asked += 1
-        tab.locator("input[name=answer]").first.check()
-        tab.click("[name=next]")
-        tab.wait_for_load_state("networkidle")
-        assert asked < 12
-    tab.click("[name=next]")                                     # the root cause, preselected
-    tab.wait_for_url(re.compile(r"/actions$"))
-    tab.click("[name=next]")
-    tab.wait_for_url(re.compile(r"/plan$"))
-    assert tab.input_value("select[name=baseline_metric]") == rep["metric"]
-    tab.fill("input[name=target_value]", str(rep["october"]))   # a target the October data reaches
-    if not tab.input_value("textarea[name=how]"):
-        tab.fill("textarea[name=how]", "Qualify before every demo.")
-    tab.click("[name=next]")
-    tab.wait_for_url(re.compile(r"/done$"))
+
+    def reflection(tab):
+        tab.fill("textarea[name=how_it_went]", "A slow month, deals stuck after the demo.")
+        tab.click("button[name=leave]")                          # leave: what was typed is kept
+        tab.wait_for_url(re.compile(r"/coach/$"))
+        assert "In progress" in tab.locator(f"tr[data-rep='{rep['rep_id']}']").inner_text()
+        tab.goto(session_url + "/reflection")
+        assert tab.input_value("textarea[name=how_it_went]") == "A slow month, deals stuck after the demo."
+
+    def goals(tab):
+        tab.click("#rep-charts > summary")                       # the charts beside the conversation
+        tab.wait_for_function("() => [...document.querySelectorAll('#rep-charts canvas')]"
+                              ".every(c => c.dataset.drawn === '1')", timeout=15000)
+        assert tab.locator("#rep-charts canvas").count() >= 4
+        shot(tab, "rhythm-02-conversation-charts-panel")
+        tab.click("#rep-charts > summary")
+
+    def plan(tab):
+        assert tab.input_value("select[name=baseline_metric]") == rep["metric"]
+        tab.fill("input[name=target_value]", str(rep["october"]))   # a target the October data reaches
+    hold_conversation(tab, "Qualify before every demo.", {"reflection": reflection, "goals": goals, "plan": plan})
     tab.goto(tab.base_url + "/coach/")
     assert "Plan agreed" in tab.locator(f"tr[data-rep='{rep['rep_id']}']").inner_text()
     sign_out(tab)

@@ -158,11 +158,11 @@ def cadence():
     """Day 1: every rep in scope with the month's conversation, focus, open plans, assignments due."""
     from datetime import date
 
-    from ..rhythm.cadence import counts, month_of
+    from ..rhythm.cadence import month_counts, month_of
     q = _query(TeamQuery)
-    ds = current_dataset()
-    rows = month_of(current_user, ds, date.today(), q.data["team"] or None)
-    return json_response({"period": ds.period if ds else None, "counts": counts(rows),
+    ds, today, team = current_dataset(), date.today(), q.data["team"] or None
+    rows = month_of(current_user, ds, today, team)
+    return json_response({"period": ds.period if ds else None, "counts": month_counts(current_user, ds, today, team),
                           "reps": [r.to_dict() for r in rows]})
 
 

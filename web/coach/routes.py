@@ -140,17 +140,16 @@ def lost_thread(err: DialogueError):
 def index():
     """Day 1, the manager's month: every rep in scope with the month's conversation, the focus
     (or the opening), the active plan's KPI, assignments due and follow-ups due."""
-    from ..rhythm.cadence import counts, month_of
+    from ..rhythm.cadence import month_page
     from ..team.forms import TeamFilterForm
-    from ..team.summary import ListPage
     dataset = current_dataset()
     teams = sorted(db.session.execute(visible_reps(current_user, dataset).with_only_columns(RepSnapshot.team)
                                       .distinct()).scalars()) if dataset else []
     form = TeamFilterForm(teams, formdata=request.args)
     team = form.team.data if form.validate() and form.team.data else None
-    rows = month_of(current_user, dataset, date.today(), team)
-    page = ListPage(rows, PageForm(request.args).page_number(), REPS_PER_PAGE)
-    return render_template("coach/index.html", dataset=dataset, rows=page.items, page=page, counts=counts(rows),
+    page, counts = month_page(current_user, dataset, date.today(), team, PageForm(request.args).page_number(),
+                              REPS_PER_PAGE)
+    return render_template("coach/index.html", dataset=dataset, rows=page.items, page=page, counts=counts,
                            form=form, teams=teams, team=team, sessions=wizard.open_sessions(current_user))
 
 

@@ -1,15 +1,22 @@
 """Day 1, the manager's month: every rep in scope with the month's conversation (not
 started, in progress and by whom, plan agreed, held, or nothing to coach), the focus and
-root cause (or the opening), the active plan's KPI, assignments due and follow-ups due."""
+root cause (or the opening), the active plan's KPI, assignments due and follow-ups due.
+
+Each rep's status and the scope's counts are computed in SQL over the snapshots' light columns
+(the scope index), so that a page of a large scope reads in full only the reps it shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import Select, case, func, tuple_
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
-from ..models import (Assignment, CoachingPlan, CoachingSession, Dataset, PlanStatus, RepSnapshot, SessionType,
-                      User)
+from ..models import (Assignment, CoachingPlan, CoachingSession, Dataset, PlanMeasure, PlanStatus, RepSnapshot,
+                      SessionType, User)
 from ..security import scoped, visible_reps
+from ..team.summary import ListPage
 from .followup import Followup, followup
 
 STATUS_TITLES = {"agreed": "Plan agreed", "held": "Held, no plan", "in_progress": "In progress",
@@ -58,32 +65,69 @@ class RepMonth:
                 "assignments_due": [a.id for a in self.due], "assignments_overdue": [a.id for a in self.overdue]}
 
 
+def _scope(user: User, dataset: Dataset, team: str | None) -> Select:
+    q = visible_reps(user, dataset)
+    return q.where(RepSnapshot.team == team) if team else q
+
+
+def _with_status(q: Select, user: User, period: str) -> Select:
+    """`q` (over rep snapshots) with each rep's status for the month, labelled `status`: the month's
+    development conversation in scope (at most one a rep), and for a rep without one, whether
+    there is something to coach (a focus or an opening: columns of the scope index)."""
+    s = _month_sessions(user, period).with_only_columns(
+        CoachingSession.id, CoachingSession.rep_id, CoachingSession.status).subquery()
+    # the month's plans in scope as one set: an EXISTS per rep had SQLite scan them all for each rep
+    agreed = tuple_(s.c.id, RepSnapshot.rep_id).in_(scoped(CoachingPlan, user).where(
+        CoachingPlan.month == period).with_only_columns(CoachingPlan.session_id, CoachingPlan.rep_id))
+    to_coach = RepSnapshot.focus_gap.is_not(None) | RepSnapshot.opening_gap.is_not(None)
+    status = case((s.c.id.is_(None) & to_coach, "not_started"),
+                  (s.c.id.is_(None), "keep_rhythm"),
+                  (s.c.status == "in_progress", "in_progress"),
+                  (agreed, "agreed"), else_="held")
+    return q.outerjoin(s, s.c.rep_id == RepSnapshot.rep_id).add_columns(status.label("status"))
+
+
 def month_of(user: User, dataset: Dataset | None, today: date | None = None, team: str | None = None
              ) -> list[RepMonth]:
     """Every rep in the user's scope with the month under review (the dataset's period)."""
     if dataset is None:
         return []
-    today = today or date.today()
-    q = visible_reps(user, dataset).with_only_columns(
+    return _months(user, dataset, today or date.today(), _scope(user, dataset, team))
+
+
+def month_page(user: User, dataset: Dataset | None, today: date, team: str | None, page: int, per_page: int
+               ) -> tuple[ListPage, dict]:
+    """One page of the month (in the order of `month_of`) and the counts of the whole scope: only
+    the page's reps are read in full."""
+    c = month_counts(user, dataset, today, team)
+
+    def fetch(offset: int, limit: int) -> list[RepMonth]:        # called with reps in scope only
+        scope = _scope(user, dataset, team)
+        ids = _ordered(scope.with_only_columns(RepSnapshot.rep_id)).offset(offset).limit(limit)
+        return _months(user, dataset, today, scope.where(RepSnapshot.rep_id.in_(ids.scalar_subquery())))
+    return ListPage.fetched(c["reps"], page, per_page, fetch), c
+
+
+def _ordered(q: Select) -> Select:
+    return q.order_by(RepSnapshot.team, RepSnapshot.name, RepSnapshot.rep_id)
+
+
+def _months(user: User, dataset: Dataset, today: date, reps_q: Select) -> list[RepMonth]:
+    """The reps of `reps_q` (snapshots in scope), in order, with their month in full: the focus or
+    opening, the conversation and who holds it, the plans with their KPI, the assignments due."""
+    reps = db.session.execute(_ordered(_with_status(reps_q.with_only_columns(
         RepSnapshot.rep_id, RepSnapshot.name, RepSnapshot.team, RepSnapshot.division, RepSnapshot.manager,
-        RepSnapshot.diagnosis).order_by(RepSnapshot.team, RepSnapshot.name)
-    if team:
-        q = q.where(RepSnapshot.team == team)
-    reps = db.session.execute(q).all()
+        RepSnapshot.diagnosis), user, dataset.period))).all()
     ids = [r.rep_id for r in reps]
     sessions = {s.rep_id: s for s in db.session.execute(
-        scoped(CoachingSession, user).where(CoachingSession.month == dataset.period,
-                                            CoachingSession.kind == SessionType.development.value,
-                                            CoachingSession.status != "discarded",
-                                            CoachingSession.rep_id.in_(ids))).scalars()}
+        _month_sessions(user, dataset.period).where(CoachingSession.rep_id.in_(ids))).scalars()}
     names = dict(db.session.execute(db.select(User.id, User.name).where(
         User.id.in_({s.manager_id for s in sessions.values()}))).all()) if sessions else {}
     plans = db.session.execute(scoped(CoachingPlan, user).where(CoachingPlan.rep_id.in_(ids)).where(
         (CoachingPlan.status == PlanStatus.active.value) | (CoachingPlan.month == dataset.period))
-        .order_by(CoachingPlan.month)).scalars().all()
-    open_items = db.session.execute(scoped(Assignment, user).where(
-        Assignment.status == "open", Assignment.rep_id.in_(ids),
-        Assignment.due_on <= today + timedelta(days=DUE_SOON_DAYS)).order_by(Assignment.due_on)).scalars().all()
+        .order_by(CoachingPlan.month).options(selectinload(CoachingPlan.measures))).scalars().all()
+    open_items = db.session.execute(_open_items(user, today).where(Assignment.rep_id.in_(ids))
+                                    .order_by(Assignment.due_on)).scalars().all()
     plans_of: dict[str, list[CoachingPlan]] = {}
     for p in plans:
         plans_of.setdefault(p.rep_id, []).append(p)
@@ -97,28 +141,49 @@ def month_of(user: User, dataset: Dataset | None, today: date | None = None, tea
         mine, items = plans_of.get(r.rep_id, []), items_of.get(r.rep_id, [])
         agreed = next((p for p in mine if p.month == dataset.period and s is not None and p.session_id == s.id),
                       None)
-        focus, opening = diagnosis.get("focus"), diagnosis.get("opening")
-        if s is None:
-            status = "not_started" if focus or opening else "keep_rhythm"
-        elif s.status == "in_progress":
-            status = "in_progress"
-        else:
-            status = "agreed" if agreed is not None else "held"
         out.append(RepMonth(
-            r.rep_id, r.name, r.team, r.division, r.manager, focus, opening, status, s,
-            names.get(s.manager_id) if s else None, agreed,
+            r.rep_id, r.name, r.team, r.division, r.manager, diagnosis.get("focus"), diagnosis.get("opening"),
+            r.status, s, names.get(s.manager_id) if s else None, agreed,
             [followup(p, today) for p in mine if p.status == PlanStatus.active.value],
             [a for a in items if a.due_on >= today],
             [a for a in items if a.due_on < today]))
     return out
 
 
-def counts(rows: list[RepMonth]) -> dict:
+def _month_sessions(user: User, period: str) -> Select:
+    """The month's development conversations in scope (a discarded one aside): one a rep at most."""
+    return scoped(CoachingSession, user).where(
+        CoachingSession.month == period, CoachingSession.kind == SessionType.development.value,
+        CoachingSession.status != "discarded")
+
+
+def _open_items(user: User, today: date) -> Select:
+    """Open assignments in scope due within DUE_SOON_DAYS, or overdue."""
+    return scoped(Assignment, user).where(Assignment.status == "open",
+                                          Assignment.due_on <= today + timedelta(days=DUE_SOON_DAYS))
+
+
+def month_counts(user: User, dataset: Dataset | None, today: date | None = None, team: str | None = None) -> dict:
+    """The scope's reps by status, its follow-ups due and its assignments overdue and due this week,
+    counted in SQL."""
     c = {k: 0 for k in STATUS_TITLES}
-    for r in rows:
-        c[r.status] += 1
-    c["reps"] = len(rows)
-    c["followups_due"] = sum(len(r.followups_due) for r in rows)
-    c["overdue"] = sum(len(r.overdue) for r in rows)
-    c["due"] = sum(len(r.due) for r in rows)
+    c.update(reps=0, followups_due=0, overdue=0, due=0)
+    if dataset is None:
+        return c
+    today = today or date.today()
+    scope = _scope(user, dataset, team)
+    by_status = _with_status(scope.with_only_columns(RepSnapshot.rep_id), user, dataset.period).subquery()
+    for status, n in db.session.execute(db.select(by_status.c.status, func.count())
+                                        .group_by(by_status.c.status)).all():
+        c[status] = n
+    c["reps"] = sum(c[k] for k in STATUS_TITLES)
+    ids = scope.with_only_columns(RepSnapshot.rep_id).scalar_subquery()
+    measured = db.select(PlanMeasure.id).where(PlanMeasure.plan_id == CoachingPlan.id,
+                                               PlanMeasure.period > CoachingPlan.month).exists()
+    c["followups_due"] = db.session.execute(scoped(CoachingPlan, user).where(   # as followup(): by date, or new data
+        CoachingPlan.rep_id.in_(ids), CoachingPlan.status == PlanStatus.active.value,
+        (CoachingPlan.follow_up_on <= today) | measured).with_only_columns(func.count())).scalar_one()
+    n, overdue = db.session.execute(_open_items(user, today).where(Assignment.rep_id.in_(ids)).with_only_columns(
+        func.count(), func.count(case((Assignment.due_on < today, 1))))).one()
+    c["overdue"], c["due"] = overdue, n - overdue
     return c

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import RepSnapshot
-from ..rhythm.cadence import counts, month_of
+from ..rhythm.cadence import month_counts, month_of
 from ..rhythm.rollup import group_rows, managers_behind, previous_dataset, totals
 from ..security import current_dataset, rep_data_required, visible_reps
 from .forms import RollupFilter
@@ -49,8 +49,10 @@ def index():
 def team(team: str):
     """One team's reps: what skill, why (the evidence), how (assignments, the manager's help)."""
     dataset = current_dataset()
-    rows = month_of(current_user, dataset, date.today(), team)
+    today = date.today()
+    rows = month_of(current_user, dataset, today, team)
     if not rows:
         abort(404)                      # a team outside the scope answers like one that does not exist
-    return render_template("rollup/team.html", dataset=dataset, team=team, rows=rows, counts=counts(rows),
+    return render_template("rollup/team.html", dataset=dataset, team=team, rows=rows,
+                           counts=month_counts(current_user, dataset, today, team),
                            division=rows[0].division)

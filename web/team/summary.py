@@ -2,6 +2,7 @@
 snapshots' columns (no rep's JSON is read), and the scope's totals."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
@@ -83,16 +84,30 @@ def summarise(user: User, dataset: Dataset, team: str | None = None) -> Summary:
 
 
 class ListPage:
-    """One page of a list already in memory, with the attributes of Flask-SQLAlchemy's Pagination
-    that the `pager` macro reads."""
+    """One page of a list, with the attributes of Flask-SQLAlchemy's Pagination that the `pager`
+    macro reads. A page asked for beyond the last is the last; before the first, the first."""
 
     def __init__(self, items: list, page: int, per_page: int):
-        self.total, self.per_page = len(items), per_page
+        self._fit(len(items), page, per_page)
+        self._hold(items[self.offset:self.offset + per_page])
+
+    @classmethod
+    def fetched(cls, total: int, page: int, per_page: int, fetch: Callable[[int, int], list]) -> ListPage:
+        """A page of a list of `total` items that is not in memory: `fetch(offset, limit)` reads its items."""
+        self = cls.__new__(cls)
+        self._fit(total, page, per_page)
+        self._hold(fetch(self.offset, per_page) if total else [])
+        return self
+
+    def _fit(self, total: int, page: int, per_page: int) -> None:
+        self.total, self.per_page = total, per_page
         self.pages = max(1, -(-self.total // per_page))
         self.page = min(max(page, 1), self.pages)
-        start = (self.page - 1) * per_page
-        self.items = items[start:start + per_page]
-        self.first, self.last = (start + 1 if self.items else 0), start + len(self.items)
+        self.offset = (self.page - 1) * per_page
+
+    def _hold(self, items: list) -> None:
+        self.items = items
+        self.first, self.last = (self.offset + 1 if self.items else 0), self.offset + len(self.items)
         self.has_prev, self.has_next = self.page > 1, self.page < self.pages
         self.prev_num = self.page - 1 if self.has_prev else None
         self.next_num = self.page + 1 if self.has_next else None
