@@ -242,3 +242,26 @@ def _teams(app, division: str) -> list[str]:
         ds = db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one()
         return list(db.session.execute(db.select(RepSnapshot.team).distinct().where(
             RepSnapshot.dataset_id == ds.id, RepSnapshot.division == division).order_by(RepSnapshot.team)).scalars())
+
+
+def test_conversations_in_progress_list_the_latest_and_say_how_many(month, client, auth, monkeypatch):
+    """An admin's scope may hold hundreds of conversations in progress: the month's, archive and
+    assignments pages list the most recently saved and say how many there are in all."""
+    import web.coach.wizard as wizard
+    monkeypatch.setattr(wizard, "OPEN_SHOWN", 3)
+    with month.app_context():
+        admin = db.session.execute(db.select(User).where(User.username == "admin")).scalar_one()
+        everyone = db.session.execute(db.select(CoachingSession).where(CoachingSession.status == "in_progress")
+                                      .order_by(CoachingSession.updated_at.desc(), CoachingSession.id.desc())
+                                      ).scalars().all()
+        assert len(everyone) > 3
+        shown = wizard.open_sessions(admin, limit=3)
+        assert [s.id for s in shown] == [s.id for s in everyone[:3]] and shown.total == len(everyone)
+        alone = wizard.open_sessions(admin, rep_id=everyone[0].rep_id, limit=3)
+        assert alone.total == len(alone) == sum(s.rep_id == everyone[0].rep_id for s in everyone)
+    auth.login("admin")
+    for path in ("/coach/", "/archive/", "/assignments/"):
+        html = client.get(path).get_data(as_text=True)
+        card = html.split("Conversations in progress", 1)[1].split("</div>", 1)[0]
+        assert card.count("Resume</a>") == 3, path
+        assert f"The 3 most recently saved of {len(everyone)}" in card, path

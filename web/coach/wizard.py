@@ -12,6 +12,7 @@ from engine.catalog.specs import BehaviourGap, BenchmarkKind
 from engine.diagnosis.diagnose import BENCHMARK_LABEL, Finding, RepDiagnosis
 from engine.errors import DialogueError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from ..extensions import db
 from ..models import (Assignment, AssignmentKind, CoachingPlan, CoachingSession, Dataset, RepSnapshot,
@@ -534,12 +535,32 @@ def clear_draft(session: CoachingSession, step: str) -> None:
         session.drafts = {k: v for k, v in session.drafts.items() if k != step}
 
 
-def open_sessions(user: User, rep_id: str | None = None) -> list[CoachingSession]:
-    """Conversations in progress within the user's scope (for one rep, or all), latest first."""
+OPEN_SHOWN = 20      # conversations in progress listed on the month's, archive and assignments pages
+
+
+class Shown(list):
+    """The first items of a longer list, and how many there are in all (`total`)."""
+
+    def __init__(self, items, total: int):
+        super().__init__(items)
+        self.total = total
+
+
+def open_sessions(user: User, rep_id: str | None = None, limit: int | None = None) -> Shown:
+    """Conversations in progress within the user's scope (for one rep, or all), latest first:
+    the `limit` (OPEN_SHOWN) most recently saved (an admin's scope may hold hundreds), and their total."""
+    limit = limit or OPEN_SHOWN
     q = scoped(CoachingSession, user).where(CoachingSession.status == "in_progress")
     if rep_id is not None:
         q = q.where(CoachingSession.rep_id == rep_id)
-    return list(db.session.execute(q.order_by(CoachingSession.updated_at.desc())).scalars())
+    listed = q.options(load_only(CoachingSession.id, CoachingSession.rep_id, CoachingSession.rep_name,
+                                 CoachingSession.month, CoachingSession.step, CoachingSession.updated_at))
+    listed = listed.order_by(CoachingSession.updated_at.desc(), CoachingSession.id.desc())
+    rows = list(db.session.execute(listed.limit(limit)).scalars())
+    total = len(rows)
+    if total == limit:
+        total = db.session.execute(q.with_only_columns(db.func.count()).order_by(None)).scalar_one()
+    return Shown(rows, total)
 
 
 def step_title(step: str) -> str:
