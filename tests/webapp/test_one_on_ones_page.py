@@ -222,6 +222,17 @@ def test_the_full_month_api_and_roll_up_agree_with_the_page(month, client, auth,
     auth.login(username)
     api = client.get("/api/v1/cadence").get_json()
     assert api["counts"] == want.counts and [(r["rep_id"], r["status"]) for r in api["reps"]] == want.rows
+    assert (api["total"], api["next"]) == (len(want.rows), None)
+    url, read = f"/api/v1/cadence?per_page={PER_PAGE}", []     # a page at a time, following `next`
+    while url:
+        got = client.get(url).get_json()
+        assert got["counts"] == want.counts and len(got["reps"]) <= PER_PAGE
+        read += [(r["rep_id"], r["status"]) for r in got["reps"]]
+        url = got["next"]
+    assert read == want.rows
+    beyond = client.get(f"/api/v1/cadence?per_page={PER_PAGE}&page=999").get_json()
+    assert beyond["reps"] == [] and beyond["total"] == len(want.rows)
+    assert client.get("/api/v1/cadence?per_page=500").status_code == 400
     team = _teams(month, "north")[0]
     page = client.get(f"/rollup/teams/{quote(team)}").get_data(as_text=True)
     c = expected(month, username, team).counts

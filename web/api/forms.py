@@ -44,6 +44,10 @@ class TeamQuery(Form):
     team = StringField(validators=[Optional(), Length(max=200)])
 
 
+class CadenceQuery(PageQuery):
+    team = StringField(validators=[Optional(), Length(max=200)])
+
+
 class DivisionQuery(Form):
     division = StringField(validators=[Optional(), Length(max=200)])
 

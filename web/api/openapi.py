@@ -139,7 +139,7 @@ SCHEMAS = {
         "assignments_due": {"type": "array", "items": INTEGER},
         "assignments_overdue": {"type": "array", "items": INTEGER}}),
     "Cadence": obj({"period": nullable(MONTH), "counts": {"type": "object", "additionalProperties": INTEGER},
-                    "reps": {"type": "array", "items": ref("CadenceRep")}}),
+                    "reps": {"type": "array", "items": ref("CadenceRep")}, **PAGE_FIELDS}),
     "RollupGroup": obj({
         "key": STRING, "division": STRING, "managers": STRINGS, "reps": INTEGER, "with_focus": INTEGER,
         "goal_progress": nullable(NUMBER), "held": INTEGER, "in_progress": INTEGER, "not_held": INTEGER,
@@ -296,8 +296,9 @@ PATHS = {
     "/catalog/coverage": get("What `fairway catalog check` reports about the loaded catalog.",
                              "Coverage, errors and warnings.", "Coverage", (403,), operation_id="catalog_coverage"),
     "/cadence": get("Day 1: every rep in scope with the month's conversation, focus, open plans and "
-                    "assignments due.", "The month.", "Cadence", (400, 403),
-                    [query("team", {"type": "string", "maxLength": 200}, "Only this team.")],
+                    "assignments due, a page at a time, with the counts of the whole scope.", "The month.",
+                    "Cadence", (400, 403),
+                    [query("team", {"type": "string", "maxLength": 200}, "Only this team."), *PAGING],
                     operation_id="rhythm_cadence"),
     "/rollup": get("Day 2: the roll-up per division, and the teams of one division.", "The roll-up.", "Rollup",
                    (400, 403, 404), [query("division", {"type": "string", "maxLength": 200},

@@ -20,7 +20,7 @@ from ..security import (assignment_or_404, current_dataset, own_rep_required, pl
 from .documents import (SUMMARY_COLUMNS, assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
                         metrics_entry, page_links, plan_doc, rep_detail, rep_summary)
 from .forms import (MAX_PER_PAGE, AssignmentQuery, DivisionQuery, MonthQuery, PageQuery, PlanQuery, ReportQuery,
-                    RepQuery, TeamQuery)
+                    RepQuery, CadenceQuery)
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -155,15 +155,30 @@ def _page(stmt, q: PageQuery):
 @bp.get("/cadence")
 @rep_data_required
 def cadence():
-    """Day 1: every rep in scope with the month's conversation, focus, open plans, assignments due."""
+    """Day 1: every rep in scope with the month's conversation, focus, open plans, assignments due;
+    a page at a time, with the whole scope's counts (only the page's reps are read in full)."""
     from datetime import date
 
-    from ..rhythm.cadence import month_counts, month_of
-    q = _query(TeamQuery)
+    from ..rhythm.cadence import month_counts, month_slice
+    q = _query(CadenceQuery)
     ds, today, team = current_dataset(), date.today(), q.data["team"] or None
-    rows = month_of(current_user, ds, today, team)
-    return json_response({"period": ds.period if ds else None, "counts": month_counts(current_user, ds, today, team),
-                          "reps": [r.to_dict() for r in rows]})
+    counts = month_counts(current_user, ds, today, team)
+    page = CountedPage(q.page_number(), q.page_size(), counts["reps"])
+    rows = month_slice(current_user, ds, today, team, page.offset, page.per_page) if page.offset < page.total else []
+    return json_response({"period": ds.period if ds else None, "counts": counts,
+                          "reps": [r.to_dict() for r in rows], **page_links(page, "api.cadence", q)})
+
+
+class CountedPage:
+    """Where a page of a list of `total` items stands (as Flask-SQLAlchemy's pages: a page beyond
+    the last is empty), for a list that is counted and sliced rather than selected as one query."""
+
+    def __init__(self, page: int, per_page: int, total: int):
+        self.page, self.per_page, self.total = page, per_page, total
+        self.pages = -(-total // per_page)
+        self.offset = (page - 1) * per_page
+        self.has_next, self.has_prev = page < self.pages, page > 1
+        self.next_num, self.prev_num = page + 1, page - 1
 
 
 @bp.get("/rollup")

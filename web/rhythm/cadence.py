@@ -102,10 +102,18 @@ def month_page(user: User, dataset: Dataset | None, today: date, team: str | Non
     c = month_counts(user, dataset, today, team)
 
     def fetch(offset: int, limit: int) -> list[RepMonth]:        # called with reps in scope only
-        scope = _scope(user, dataset, team)
-        ids = _ordered(scope.with_only_columns(RepSnapshot.rep_id)).offset(offset).limit(limit)
-        return _months(user, dataset, today, scope.where(RepSnapshot.rep_id.in_(ids.scalar_subquery())))
+        return month_slice(user, dataset, today, team, offset, limit)
     return ListPage.fetched(c["reps"], page, per_page, fetch), c
+
+
+def month_slice(user: User, dataset: Dataset | None, today: date, team: str | None, offset: int, limit: int
+                ) -> list[RepMonth]:
+    """The reps `offset` to `offset + limit` of the month (in the order of `month_of`), read in full."""
+    if dataset is None:
+        return []
+    scope = _scope(user, dataset, team)
+    ids = _ordered(scope.with_only_columns(RepSnapshot.rep_id)).offset(offset).limit(limit)
+    return _months(user, dataset, today, scope.where(RepSnapshot.rep_id.in_(ids.scalar_subquery())))
 
 
 def _ordered(q: Select) -> Select:
