@@ -26,7 +26,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers import job_outcome, upload_files
-from werkzeug.security import generate_password_hash
 
 from web import create_app
 from web.extensions import db
@@ -159,14 +158,6 @@ FIXED = {
 }
 
 
-def fast_passwords(app) -> None:
-    """Cheap password hashes for the test's copy, so that signing in 7 times per route is quick."""
-    with app.app_context():
-        for u in db.session.execute(db.select(User)).scalars():
-            u.password_hash = generate_password_hash(f"{u.username}-secret-pw", method="pbkdf2:sha256:1000")
-        db.session.commit()
-
-
 def make_objects(app, reps: dict[str, RepSnapshot]) -> dict[str, dict[str, int]]:
     """A coaching session, a plan and an assignment for each rep, as the coaching pages make them."""
     out = {}
@@ -200,7 +191,6 @@ def make_objects(app, reps: dict[str, RepSnapshot]) -> dict[str, dict[str, int]]
 
 
 def build_world(app) -> World:
-    fast_passwords(app)
     with app.app_context():
         manager = db.session.execute(db.select(User).where(User.username == "manager")).scalar_one()
         director = db.session.execute(db.select(User).where(User.username == "director")).scalar_one()
@@ -459,7 +449,6 @@ def xss_world(app, tmp_path):
                                                               RepSnapshot.name == REP_XSS)).scalar_one()
         db.session.expunge(rep)
         ids = {"dataset": ds.id, "manager": manager.id}
-    fast_passwords(app)
     objects = make_objects(app, {"mine": rep})
     return World(reps={"mine": rep, "division": rep, "foreign": rep}, names={}, all_names=[],
                  objects={k: objects["mine"] for k in ("mine", "division", "foreign")},
