@@ -62,6 +62,16 @@ def seed_web_instance(instance: Path) -> Path:
     return instance
 
 
+def copy_instance(seeded: Path, folder: Path) -> Path:
+    """A copy of the session's seeded instance (conftest `seeded_instance`) at folder/instance, with its
+    import folder: seeding again costs ten seconds, a copy a few milliseconds."""
+    import shutil
+    instance = folder / "instance"
+    shutil.copytree(seeded, instance)
+    (instance / "imports").mkdir(exist_ok=True)
+    return instance
+
+
 def fast_passwords(app) -> None:
     """Cheap hashes of the demo users' PASSWORDS in a test instance: each sign-in checks its password,
     and the default hash (scrypt) costs a quarter of a second of CPU on the test machine. The app's own

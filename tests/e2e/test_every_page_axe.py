@@ -11,7 +11,7 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 
 from browser_support import ARTIFACTS, browser_tab, serving, sign_in
-from helpers import PASSWORDS, seed_web_instance
+from helpers import PASSWORDS, copy_instance
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +38,8 @@ def axe_violations(page) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def crawl_server(tmp_path_factory):
-    with serving(seed_web_instance(tmp_path_factory.mktemp("every-page"))) as live:
+def crawl_server(seeded_instance, tmp_path_factory):
+    with serving(copy_instance(seeded_instance, tmp_path_factory.mktemp("every-page"))) as live:
         yield live
 
 
