@@ -55,10 +55,36 @@ def seed_web_instance(instance: Path) -> Path:
     app = create_app(web_config(instance))
     init_db(app)
     seed_demo(app, instance / "org", reps=40, months=12, seed=7, end="2026-10", passwords=PASSWORDS)
+    fast_passwords(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
     return instance
+
+
+def copy_instance(seeded: Path, folder: Path) -> Path:
+    """A copy of the session's seeded instance (conftest `seeded_instance`) at folder/instance, with its
+    import folder: seeding again costs ten seconds, a copy a few milliseconds."""
+    import shutil
+    instance = folder / "instance"
+    shutil.copytree(seeded, instance)
+    (instance / "imports").mkdir(exist_ok=True)
+    return instance
+
+
+def fast_passwords(app) -> None:
+    """Cheap hashes of the demo users' PASSWORDS in a test instance: each sign-in checks its password,
+    and the default hash (scrypt) costs a quarter of a second of CPU on the test machine. The app's own
+    hashing is untouched: a password it sets (the admin's pages, `create-user`) is hashed as in production."""
+    from werkzeug.security import generate_password_hash
+
+    from web.extensions import db
+    from web.models import User
+    with app.app_context():
+        for u in db.session.execute(db.select(User)).scalars():
+            if u.username in PASSWORDS:
+                u.password_hash = generate_password_hash(PASSWORDS[u.username], method="pbkdf2:sha256:1000")
+        db.session.commit()
 
 
 # --------------------------------------------------------------------------- web clients

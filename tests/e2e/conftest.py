@@ -11,7 +11,7 @@ import os
 import pytest
 
 from browser_support import BROWSER_ARGS, browser_tab, chromium_path, serving
-from helpers import seed_web_instance
+from helpers import copy_instance
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +29,9 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app on a seeded demo instance, served by werkzeug in a thread."""
-    with serving(seed_web_instance(tmp_path_factory.mktemp("e2e"))) as live:
+def live_server(seeded_instance, tmp_path_factory):
+    """The app on a copy of the seeded demo instance, served by werkzeug in a thread."""
+    with serving(copy_instance(seeded_instance, tmp_path_factory.mktemp("e2e"))) as live:
         yield live
 
 

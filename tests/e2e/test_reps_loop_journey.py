@@ -11,7 +11,7 @@ import re
 import pytest
 
 from browser_support import ARTIFACTS, browser_tab, hold_conversation, serving, shot, sign_in
-from helpers import seed_web_instance
+from helpers import copy_instance
 from web.extensions import db
 from web.models import Assignment, CoachingPlan, RepSnapshot, User
 
@@ -22,9 +22,9 @@ EVIDENCE = "Recorded 2 discovery calls: https://calls.example.com/rec/42"
 
 
 @pytest.fixture(scope="module")
-def loop_server(tmp_path_factory):
-    """A demo instance of its own: this journey holds the month's conversation with the demo rep."""
-    with serving(seed_web_instance(tmp_path_factory.mktemp("reps-loop"))) as live:
+def loop_server(seeded_instance, tmp_path_factory):
+    """A demo instance of its own (a copy): this journey holds the month's conversation with the demo rep."""
+    with serving(copy_instance(seeded_instance, tmp_path_factory.mktemp("reps-loop"))) as live:
         yield live
 
 

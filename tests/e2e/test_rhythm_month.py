@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from browser_support import browser_tab, hold_conversation, serving, shot, sign_in
-from helpers import seed_web_instance
+from helpers import copy_instance
 from web.coach.wizard import to_input
 from web.extensions import db
 from web.models import CoachingPlan, Dataset, RepSnapshot, User
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """An instance of its own (this test changes the current dataset), served in a thread."""
-    instance = seed_web_instance(tmp_path_factory.mktemp("rhythm-e2e"))
+def server(seeded_instance, tmp_path_factory):
+    """An instance of its own (a copy: this test changes the current dataset), served in a thread."""
+    instance = copy_instance(seeded_instance, tmp_path_factory.mktemp("rhythm-e2e"))
     shutil.copytree(instance / "org", instance / "imports" / "crm-export")
     with serving(instance) as live:
         yield live

@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import email
 import email.policy
-import shutil
 import socket
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from helpers import SMTP_SENDER, AuthActions, Forms, seed_web_instance, web_config
+from helpers import SMTP_SENDER, AuthActions, Forms, copy_instance, web_config
 from web import create_app
 from web.extensions import db
 
 
-
-@pytest.fixture(scope="session")
-def seeded_instance(tmp_path_factory) -> Path:
-    """A demo instance built once per test session: 40 reps, 12 months to 2026-10, one user per role."""
-    return seed_web_instance(tmp_path_factory.mktemp("seeded"))
-
-
 @pytest.fixture
 def app(seeded_instance, tmp_path):
-    instance = tmp_path / "instance"
-    shutil.copytree(seeded_instance, instance)
-    (instance / "imports").mkdir(exist_ok=True)
-    app = create_app(web_config(instance))
+    """The app on a copy of the session's seeded instance (tests/conftest.py)."""
+    app = create_app(web_config(copy_instance(seeded_instance, tmp_path)))
     yield app
     with app.app_context():
         db.session.remove()

@@ -102,7 +102,9 @@ def test_a_job_is_run_once_even_if_queued_twice(app, seeded_instance):
     consumer = start_consumer(app, workers=2)
     try:
         wait_for(lambda: job_row(app, job_id).status == "succeeded", 90, "the job to succeed")
-        time.sleep(2)                                  # the duplicate's turn has come and gone
+        # the duplicate's turn: taken off the queue, and its run over once stop() returns (graceful: it
+        # waits for the workers' tasks), rather than two seconds' sleep that hoped for both
+        wait_for(lambda: queue(app).huey.pending_count() == 0, 30, "the duplicate delivery to be taken")
     finally:
         consumer.stop()
     assert job_row(app, job_id).attempts == 1

@@ -26,7 +26,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers import job_outcome, upload_files
-from werkzeug.security import generate_password_hash
 
 from web import create_app
 from web.extensions import db
@@ -159,32 +158,27 @@ FIXED = {
 }
 
 
-def fast_passwords(app) -> None:
-    """Cheap password hashes for the test's copy, so that signing in 7 times per route is quick."""
-    with app.app_context():
-        for u in db.session.execute(db.select(User)).scalars():
-            u.password_hash = generate_password_hash(f"{u.username}-secret-pw", method="pbkdf2:sha256:1000")
-        db.session.commit()
-
-
 def make_objects(app, reps: dict[str, RepSnapshot]) -> dict[str, dict[str, int]]:
     """A coaching session, a plan and an assignment for each rep, as the coaching pages make them."""
     out = {}
     with app.app_context():
-        admin = db.session.execute(db.select(User).where(User.username == "admin")).scalar_one()
-        ds = db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one()
+        # plain values, read once: a committed object's attributes would each be read again from the
+        # database (the POST routes of the matrix make these objects afresh for every role and URL)
+        admin_id = db.session.execute(db.select(User.id).where(User.username == "admin")).scalar_one()
+        ds_id, period = db.session.execute(db.select(Dataset.id, Dataset.period)
+                                           .where(Dataset.is_current.is_(True))).one()
         for label, rep in reps.items():
             # one conversation per rep, month and kind: an earlier call's is set aside first
             db.session.execute(db.update(CoachingSession).where(CoachingSession.rep_id == rep.rep_id,
-                                                                CoachingSession.month == ds.period)
+                                                                CoachingSession.month == period)
                                .values(status="discarded"))
             s = CoachingSession(rep_id=rep.rep_id, rep_name=rep.name, team=rep.team, division=rep.division,
-                                manager_id=admin.id, dataset_id=ds.id, held_on=date.today(), month=ds.period,
+                                manager_id=admin_id, dataset_id=ds_id, held_on=date.today(), month=period,
                                 step="reflection", status="in_progress", reflection={}, dialogue={}, actions={})
             db.session.add(s)
             db.session.flush()
             p = CoachingPlan(session_id=s.id, rep_id=rep.rep_id, rep_name=rep.name, team=rep.team,
-                             division=rep.division, manager_id=admin.id, month=ds.period, skill_id="qualification",
+                             division=rep.division, manager_id=admin_id, month=period, skill_id="qualification",
                              behaviour_gap="demo_dropoff", why="Demo conversion is low", how="BANT before demos",
                              baseline_metric="stage_conversion.demo", baseline_value=0.5, target_value=0.65,
                              follow_up_on=date.today() + timedelta(days=14))
@@ -192,15 +186,15 @@ def make_objects(app, reps: dict[str, RepSnapshot]) -> dict[str, dict[str, int]]
             db.session.flush()
             a = Assignment(plan_id=p.id, rep_id=rep.rep_id, rep_name=rep.name, team=rep.team, division=rep.division,
                            kind="learning", ref_id="bant-in-fifteen-minutes", title="BANT in fifteen minutes",
-                           due_on=date.today() + timedelta(days=7), created_by=admin.id)
+                           due_on=date.today() + timedelta(days=7), created_by=admin_id)
             db.session.add(a)
-            db.session.commit()
+            db.session.flush()
             out[label] = {"session_id": s.id, "plan_id": p.id, "assignment_id": a.id, "team": rep.team}
+        db.session.commit()
     return out
 
 
 def build_world(app) -> World:
-    fast_passwords(app)
     with app.app_context():
         manager = db.session.execute(db.select(User).where(User.username == "manager")).scalar_one()
         director = db.session.execute(db.select(User).where(User.username == "director")).scalar_one()
@@ -459,7 +453,6 @@ def xss_world(app, tmp_path):
                                                               RepSnapshot.name == REP_XSS)).scalar_one()
         db.session.expunge(rep)
         ids = {"dataset": ds.id, "manager": manager.id}
-    fast_passwords(app)
     objects = make_objects(app, {"mine": rep})
     return World(reps={"mine": rep, "division": rep, "foreign": rep}, names={}, all_names=[],
                  objects={k: objects["mine"] for k in ("mine", "division", "foreign")},
