@@ -129,13 +129,15 @@ def run_job(app: Flask, job_id: int) -> None:
 
 
 def _end(run: Run, job: Job, status: JobStatus, result: dict, progress: str) -> None:
+    """Write a refusal or a failure. The job's own files are removed once the outcome is written
+    (fenced: the job is still this run's) and before it is committed, as a success does: whoever
+    sees the outcome finds nothing of the job left (the page polls the row and may see it at once)."""
     try:
         run.finish_in(db.session, status, result, progress)
+        cleanup(job)
         db.session.commit()
     except JobLost:
         db.session.rollback()
-        return
-    cleanup(job)
 
 
 def cleanup(job: Job) -> None:
