@@ -54,6 +54,19 @@ def timed(args: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024       # ru_maxrss is in KiB on Linux
 
 
+def org_options(ap: argparse.ArgumentParser, reps: list[int] | int, runs: int) -> None:
+    """The generated org's options (and how many runs, where it is kept), shared by the benchmarks."""
+    if isinstance(reps, list):
+        ap.add_argument("--reps", type=int, nargs="+", default=reps)
+    else:
+        ap.add_argument("--reps", type=int, default=reps)
+    ap.add_argument("--months", type=int, default=12)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--end", default="2026-10")
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+
+
 def org_for(out: Path, reps: int, months: int, seed: int, end: str) -> Path:
     org = out / f"org-{reps}r-{months}m-s{seed}-{end}"
     if not (org / "ground_truth.csv").exists():
@@ -73,13 +86,8 @@ def rows(org: Path) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, nargs="+", default=[1000])
-    ap.add_argument("--months", type=int, default=12)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--end", default="2026-10")
-    ap.add_argument("--runs", type=int, default=3)
+    org_options(ap, [1000], runs=3)
     ap.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     a = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores; figures are only fair when it is low)")
     results = []

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_engine import FAIRWAY, org_for, timed  # noqa: E402
+from bench_engine import FAIRWAY, org_for, org_options, timed  # noqa: E402
 
 
 def app_import(org: Path) -> tuple[float, list[tuple[float, str]]]:
@@ -62,12 +62,7 @@ def phases(heard: list[tuple[float, str]]) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=1000)
-    ap.add_argument("--months", type=int, default=12)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--end", default="2026-10")
-    ap.add_argument("--runs", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    org_options(ap, 1000, runs=2)
     a = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores; figures are only fair when it is low)")
     org = org_for(a.out, a.reps, a.months, a.seed, a.end)
