@@ -1,7 +1,7 @@
 """Load benchmark: 20 signed-in users at once, no think time, on the 1,000-rep instance served by
 `fairway serve` (gunicorn) on loopback.
 
-    python bench/bench_load.py [--users 20] [--seconds 300] [--workers 2] [--threads 4] [--out bench/out]
+    python bench/bench_load.py [--users 20] [--seconds 300] [--workers N] [--threads 1] [--out bench/out]
 
 Builds (or reuses) the instance of bench/web_instance.py, starts `fairway serve --no-worker` on a
 free loopback port, signs each user in (managers, directors and an admin, each with a session of
@@ -184,11 +184,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=300)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=None, help="default: fairway serve's (cores + 1)")
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--reps", type=int, default=1000)
     a = ap.parse_args()
+    from web.serve import default_workers
+    a.workers = a.workers or default_workers()
     if not 1 <= a.users <= 100 or not 10 <= a.seconds <= 1800:
         sys.exit("--users from 1 to 100, --seconds from 10 to 1800: this benchmark stays bounded")
     instance = build(a.out, a.reps)

@@ -623,17 +623,18 @@ def demo_cmd(host: str, port: int, instance_dir: Path | None, reps: int, no_serv
     if not no_serve:
         from .serve import ServeOptions
         click.echo("Press Ctrl+C to stop.")
-        serve_with_worker(app, ServeOptions(host=host, port=port, workers=2, threads=4), worker=True)
+        serve_with_worker(app, ServeOptions(host=host, port=port, workers=2, threads=1), worker=True)
 
 
 @cli.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="FAIRWAY_HOST",
               help="Address to listen on (FAIRWAY_HOST); behind a reverse proxy, loopback.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="FAIRWAY_PORT")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), envvar="FAIRWAY_WORKERS",
-              help="Server processes (FAIRWAY_WORKERS): about one per core.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), envvar="FAIRWAY_THREADS",
-              help="Threads per process (FAIRWAY_THREADS).")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), envvar="FAIRWAY_WORKERS",
+              help="Server processes (FAIRWAY_WORKERS); default: one per core and one more, at most 8.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64), envvar="FAIRWAY_THREADS",
+              help="Threads per process (FAIRWAY_THREADS): 1 serves CPU-bound pages best; more where "
+                   "requests wait on a remote database.")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(5, 3600),
               envvar="FAIRWAY_TIMEOUT", help="Seconds a request may take before its process is restarted.")
 @click.option("--worker/--no-worker", default=True, show_default=True, envvar="FAIRWAY_SERVE_WORKER",
@@ -647,10 +648,11 @@ def serve_cmd(host, port, workers, threads, timeout, worker, access_log):
     app = load_app()
     from .jobs.queue import queue
     from .models import Job, User
-    from .serve import ServeOptions
+    from .serve import ServeOptions, default_workers
+    workers = workers or default_workers()
     with app.app_context():
         require_tables(User.__tablename__, Job.__tablename__)
-    click.echo(f"fairway: serving on http://{host}:{port}/ ({workers} processes x {threads} threads); "
+    click.echo(f"fairway: serving on http://{host}:{port}/ ({workers} processes x {threads} thread{'s' if threads != 1 else ''}); "
                f"jobs: {queue(app).where}" + ("" if worker else " (run `fairway worker` to take them)"), err=True)
     serve_with_worker(app, ServeOptions(host=host, port=port, workers=workers, threads=threads,
                                         timeout=timeout, access_log=access_log), worker=worker)

@@ -16,13 +16,27 @@ from dataclasses import dataclass
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """One process per core and one more (at most MAX_DEFAULT_WORKERS unless asked).
+
+    The pages are CPU-bound (Python rendering stored rows), so a process of one thread per
+    request is what serves them best: threads of one process share one interpreter lock,
+    and a long page then holds back the short ones behind it. Measured with
+    bench/bench_load.py on 2 cores (20 users, no think time): 2 processes of 4 threads,
+    p95 262 ms at 198 requests/s; 2 of 1 thread, 148 ms at 195/s; 3 of 1, 146 ms at 208/s;
+    5 of 1, 152 ms at 218/s (docs/scale.md)."""
+    return min((os.cpu_count() or 1) + 1, MAX_DEFAULT_WORKERS)
+
 
 @dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    threads: int = 4
+    threads: int = 1              # more where requests wait on a remote database (PostgreSQL)
     timeout: int = 120            # seconds a request may take before its worker is restarted
     access_log: bool = False
 

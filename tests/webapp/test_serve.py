@@ -75,8 +75,9 @@ def served(seeded_instance, tmp_path):
                 "FAIRWAY_JOB_HEARTBEAT": "2"})
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
-                                 "--threads", "2", "--access-log"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        # the defaults a new user gets: processes of one thread (gunicorn's sync workers), one per core and one more
+        proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--access-log"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(base, proc, log)
     yield {"base": base, "proc": proc, "log": log, "instance": instance}
@@ -88,10 +89,11 @@ def served(seeded_instance, tmp_path):
 def test_fairway_serve_serves_signed_in_pages_and_runs_imports(served, seeded_instance):
     base, proc, log = served["base"], served["proc"], served["log"]
     kids = children(proc.pid)
-    assert len(kids) == 3, f"two server processes and a worker: {kids}"
+    from web.serve import default_workers
+    assert len(kids) == default_workers() + 1, f"one server process per core and one more, and a worker: {kids}"
     manager = Client(base)
     manager.sign_in("manager")
-    for _ in range(6):                       # several requests: both server processes answer, one session
+    for _ in range(6):                       # several requests: several server processes answer, one session
         team = manager.go("GET", "/team/")
         assert team.status_code == 200 and "Your team" in team.text
         assert team.headers["Server"].startswith("gunicorn")
@@ -130,6 +132,7 @@ def test_fairway_serve_serves_signed_in_pages_and_runs_imports(served, seeded_in
     assert not [k for k in kids if alive(k)], "a server process or the worker outlived fairway serve"
     text = log.read_text()
     assert "Starting gunicorn" in text and "Huey consumer started" in text
+    assert "Using worker: sync" in text, "processes of one thread by default"
     assert "203.0.113.7" in text, "the access log shows the client's address the proxy gave"
 
 
@@ -143,3 +146,13 @@ def test_fairway_serve_says_what_is_missing_in_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "web.cli", "serve", "--port", str(free_port())], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "run `fairway db upgrade` first" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_defaults_are_processes_of_one_thread_one_per_core_and_one_more(monkeypatch):
+    from web import serve
+    for cores, expected in ((1, 2), (2, 3), (4, 5), (32, serve.MAX_DEFAULT_WORKERS)):
+        monkeypatch.setattr(serve.os, "cpu_count", lambda cores=cores: cores)
+        assert serve.default_workers() == expected
+    assert serve.ServeOptions().gunicorn()["worker_class"] == "sync"
+    threaded = serve.ServeOptions(threads=4).gunicorn()
+    assert threaded["worker_class"] == "gthread" and threaded["threads"] == 4
