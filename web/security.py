@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, g, has_app_context
 from flask_login import current_user, login_required
 from sqlalchemy import false
 
@@ -57,8 +57,30 @@ def scope_filter(model, user: User):
     return false()
 
 
+_NONE = object()
+
+
+def scope_key(user: User) -> tuple:
+    """What a user's scope depends on (not who they are): the key of what is kept per scope."""
+    return (user.role, tuple(user.teams or ()), tuple(user.divisions or ()), user.rep_id)
+
+
 def current_dataset() -> Dataset | None:
-    return db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one_or_none()
+    """The current dataset, read once per request (or job) and kept in it: the object stays in the
+    session's identity map, so a snapshot's `.dataset` is that object, not another query."""
+    kept = g.get("fairway_current_dataset") if has_app_context() else None
+    if kept is not None:
+        return None if kept is _NONE else kept
+    dataset = db.session.execute(db.select(Dataset).where(Dataset.is_current.is_(True))).scalar_one_or_none()
+    if has_app_context():
+        g.fairway_current_dataset = _NONE if dataset is None else dataset
+    return dataset
+
+
+def forget_current_dataset() -> None:
+    """After another dataset was made current in this request or job."""
+    if has_app_context():
+        g.pop("fairway_current_dataset", None)
 
 
 def visible_reps(user: User, dataset: Dataset | None = None):

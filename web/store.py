@@ -26,6 +26,7 @@ from engine.reports import month_facts, report_window
 from .catalog_live import live_catalog
 from .extensions import db
 from .models import Dataset, RepSnapshot, User
+from .security import forget_current_dataset
 from .reps.charts import activity_progress
 
 
@@ -96,6 +97,7 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         if make_current:
             db.session.execute(db.update(Dataset).where(Dataset.id != dataset.id).values(is_current=False))
             dataset.is_current = True
+            forget_current_dataset()
         staging.rename(target)                    # the copy is in place before the commit
         if before_commit is not None:
             before_commit(dataset)
@@ -183,3 +185,4 @@ def make_current(dataset: Dataset) -> None:
     db.session.execute(db.update(Dataset).values(is_current=False))
     dataset.is_current = True
     db.session.commit()
+    forget_current_dataset()

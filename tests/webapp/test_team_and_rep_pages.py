@@ -393,3 +393,35 @@ def test_the_one_on_ones_list_its_reps_a_page_at_a_time(app, client, auth, monke
     pages = [rep_links(client.get(f"/coach/?page={n}").get_data(as_text=True)) for n in (1, 2, 3)]
     assert set().union(*pages) == {r.rep_id for r in reps_where(app)} and sum(map(len, pages)) == 40
     assert rep_links(client.get("/coach/?page=x").get_data(as_text=True)) == pages[0]
+
+
+def test_the_current_dataset_is_read_once_a_request_and_forgotten_when_another_is_made_current(app):
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from web.security import current_dataset, rep_or_404
+    from web.store import make_current
+    rep_id = reps_where(app)[0].rep_id
+    with app.test_request_context():
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            first = current_dataset()
+            assert current_dataset() is first
+            snapshot = rep_or_404(rep_id, user=db.session.execute(
+                db.select(User).where(User.role == "admin")).scalars().first())
+            before = len(statements)
+            assert snapshot.dataset is first and len(statements) == before, "the snapshot's dataset: no second query"
+            other = Dataset(name="Another", source="test", folder="another", period="2026-01",
+                            as_of=date(2026, 1, 31), catalog_version=first.catalog_version, summary={})
+            db.session.add(other)
+            db.session.flush()
+            make_current(other)
+            assert current_dataset().id == other.id
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+            db.session.rollback()

@@ -16,7 +16,8 @@ from ..extensions import csrf, db
 from ..fragments import kept
 from ..models import CATALOG_ROLES, Assignment, CoachingPlan, RepSnapshot, Role, utcnow
 from ..security import (assignment_or_404, current_dataset, own_rep_required, plan_or_404, rep_data_required, rep_or_404,
-                        roles_required, scoped, visible_reps)
+                        roles_required, scope_key, scoped, visible_reps)
+from ..team.summary import scope_teams
 from .documents import (SUMMARY_COLUMNS, assignment_doc, dataset_doc, diagnosis_entry, json_error, json_response,
                         metrics_entry, page_links, plan_doc, rep_detail, rep_summary)
 from .forms import (MAX_PER_PAGE, AssignmentQuery, DivisionQuery, MonthQuery, PageQuery, PlanQuery, ReportQuery,
@@ -61,8 +62,7 @@ def reps():
                 **page_links(page, "api.reps", q)}
     if ds is None:
         return json_response(listed())
-    scope = (current_user.role, tuple(current_user.teams or ()), tuple(current_user.divisions or ()))
-    return json_response(kept(ds.folder, ("api reps", scope, q.page_number(), q.page_size()), listed))
+    return json_response(kept(ds.folder, ("api reps", scope_key(current_user), q.page_number(), q.page_size()), listed))
 
 
 @bp.get("/reps/<rep_id>")
@@ -247,8 +247,7 @@ def progress_report():
     if month not in months:
         return json_error(404, f"No report for {month}: this import holds {', '.join(months)}.")
     team = q.data["team"] or None
-    if team is not None and team not in set(db.session.execute(
-            visible_reps(current_user, ds).with_only_columns(RepSnapshot.team).distinct()).scalars()):
+    if team is not None and team not in scope_teams(current_user, ds):
         return json_error(404, "No such team in your scope.")
     r = scoped_report(current_user, ds, q.data["by"] or "team", q.data["grain"] or "day", month, team)
     return json_response(r.to_dict())

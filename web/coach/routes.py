@@ -9,7 +9,6 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import load_only
 
 from engine.dialogue import conversation as dialogue
 from engine.catalog.model import Catalog
@@ -19,7 +18,7 @@ from engine.errors import DialogueError
 from ..extensions import db
 from ..fragments import kept
 from ..models import CoachingSession, RepSnapshot
-from ..security import current_dataset, rep_data_required, rep_or_404, session_or_404, visible_reps
+from ..security import current_dataset, rep_data_required, rep_or_404, session_or_404
 from ..store import catalog
 from . import prework, wizard
 from werkzeug.datastructures import MultiDict
@@ -142,9 +141,9 @@ def index():
     (or the opening), the active plan's KPI, assignments due and follow-ups due."""
     from ..rhythm.cadence import month_page
     from ..team.forms import TeamFilterForm
+    from ..team.summary import scope_teams
     dataset = current_dataset()
-    teams = sorted(db.session.execute(visible_reps(current_user, dataset).with_only_columns(RepSnapshot.team)
-                                      .distinct()).scalars()) if dataset else []
+    teams = scope_teams(current_user, dataset)
     form = TeamFilterForm(teams, formdata=request.args)
     team = form.team.data if form.validate() and form.team.data else None
     page, counts = month_page(current_user, dataset, date.today(), team, PageForm(request.args).page_number(),

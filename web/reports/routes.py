@@ -6,8 +6,8 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import RepSnapshot
 from ..security import current_dataset, rep_data_required, visible_reps
+from ..team.summary import scope_teams
 from .forms import ReportQuery
 from .service import metric_titles, scoped_report, stored_months
 
@@ -19,8 +19,7 @@ def query():
     """(form, dataset, the report asked for or None, why there is none)."""
     dataset = current_dataset()
     months = stored_months(dataset)
-    teams = sorted(db.session.execute(visible_reps(current_user, dataset).with_only_columns(RepSnapshot.team)
-                                      .distinct()).scalars()) if dataset else []
+    teams = scope_teams(current_user, dataset)
     form = ReportQuery(months, teams, formdata=request.args or None,
                       data={"by": "team", "grain": "day", "month": months[0] if months else None, "team": ""})
     if dataset is None:

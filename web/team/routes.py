@@ -19,10 +19,10 @@ from ..filters import metric_title, percent
 from ..models import RepSnapshot
 from ..reps.charts import (Chart, bench, catalog, fmt, funnel_worst, gap_title, goal_metrics, missing_of,
                            none_in_data, role_kind, roster_chart, skill_title, stat)
-from ..security import current_dataset, rep_data_required, visible_reps
+from ..security import current_dataset, rep_data_required, scope_key, visible_reps
 from ..store import dataset_aggregates
 from .forms import TeamFilterForm
-from .summary import ListPage, summarise, team_names
+from .summary import ListPage, scope_teams, summarise
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 REPS_PER_PAGE = 50
@@ -35,8 +35,8 @@ def index():
     """A scope small enough: every rep, by team. A larger one: its teams first (summed in SQL),
     each opening on its reps (`?team=`), a page at a time."""
     dataset = current_dataset()
-    scope = (current_user.role, tuple(current_user.teams or ()), tuple(current_user.divisions or ()))
-    teams = kept(dataset.folder, ("team names", scope), lambda: team_names(current_user, dataset)) if dataset else []
+    scope = scope_key(current_user)
+    teams = scope_teams(current_user, dataset)
     form = TeamFilterForm(teams, formdata=request.args)
     chosen = form.team.data if form.validate() and form.team.data else None
     if dataset is None:

@@ -10,7 +10,8 @@ from sqlalchemy import func
 from ..extensions import db
 from ..models import Dataset, RepSnapshot, User
 from ..reps.charts import catalog, gap_title
-from ..security import scope_filter
+from ..fragments import kept
+from ..security import scope_filter, scope_key
 
 
 @dataclass
@@ -47,6 +48,13 @@ def team_names(user: User, dataset: Dataset | None) -> list[str]:
         return []
     return list(db.session.execute(db.select(RepSnapshot.team).distinct().where(*_in_scope(user, dataset))
                                    .order_by(RepSnapshot.team)).scalars())
+
+
+def scope_teams(user: User, dataset: Dataset | None) -> list[str]:
+    """The teams of the user's scope (team_names), read once per scope and dataset (fragments.kept)."""
+    if dataset is None:
+        return []
+    return kept(dataset.folder, ("team names", scope_key(user)), lambda: team_names(user, dataset))
 
 
 def summarise(user: User, dataset: Dataset, team: str | None = None) -> Summary:
