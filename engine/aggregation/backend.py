@@ -311,6 +311,9 @@ class DuckDBBackend(Backend):
         # DuckDB draws a bar on the standard output of a query that runs over two seconds, into
         # the JSON a command prints there: fairway reports its progress itself, on stderr
         self.con.execute("SET enable_progress_bar = false")
+        # memory DuckDB frees (the fold of the activities: hundreds of megabytes on a large org) goes
+        # back to the system while the analysis runs, not when the process ends
+        self.con.execute("SET allocator_background_threads = true")
         self._scans: dict[str, str] = {}
         self._numbered: set[str] = set()             # tables read once, each record with its `_i`
         self._untrimmed: dict[str, str] = {}         # large text views: their records as read
@@ -341,8 +344,12 @@ class DuckDBBackend(Backend):
 
     def drop(self, name: str) -> None:
         self._untrimmed.pop(name, None)
-        self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
-        self.con.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
+        self._numbered.discard(name)
+        found = self.con.execute("SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND NOT internal "
+                                 "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ?",
+                                 [name, name]).fetchone()
+        if found:                 # DuckDB refuses DROP TABLE of a view, and DROP VIEW of a table
+            self.con.execute(f"DROP {found[0]} {quote_ident(name)}")
 
     def text_view(self, name: str, path: Path, columns: list[str], delimiter: str = ",",
                   encoding: str = "utf-8") -> None:

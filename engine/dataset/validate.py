@@ -460,9 +460,22 @@ class _Loader:
             b.table("opp_daily", "SELECT CAST(NULL AS INTEGER) AS opp, CAST(NULL AS DATE) AS day, "
                                  "CAST(0 AS BIGINT) AS n WHERE false")
         o = self.sources["opportunities"]
-        return finish(b, p, reps, self._goals_frame(), rows=self.rows, warnings=self.warnings,
+        goals = self._goals_frame()
+        self._drop_checked()
+        return finish(b, p, reps, goals, rows=self.rows, warnings=self.warnings,
                       source=str(self.folder), has_amount=o.has("amount"),
                       has_activities=self.rows.get("activities", 0) > 0)
+
+    # what the checks and the build read, and nothing after them: the records as read and the
+    # lookups of ids (on a large org tens of megabytes the analysis would hold for nothing)
+    CHECKED = ("rep_keys", "opp_keys", "dup_reps", "case_reps", "dup_opps", "dup_acts", "dup_goals",
+               "opp_dates", "won_entries", "rep_codes")
+
+    def _drop_checked(self) -> None:
+        """Drop what only the checks and the build read; the typed tables stay (opps, history,
+        act_daily, opp_daily)."""
+        for name in (*self.CHECKED, *(s.view for s in self.sources.values())):
+            self.b.drop(name)
 
     def _reps_frame(self, s: Source) -> pd.DataFrame:
         extras = [x for x in s.columns if REPS.column(x) is None]
