@@ -69,6 +69,9 @@ class Backend:
     """What every engine offers the dataset reader and the aggregation queries."""
 
     name = "?"
+    # whether a Parquet view of a partitioned folder carries each record's part file and row
+    # there (`__part`, the file's path in the folder, and `__part_row`, 0-based)
+    locates_parts = False
 
     # ----------------------------------------------------------------- running SQL
     def execute(self, sql: str) -> None:
@@ -102,11 +105,13 @@ class Backend:
         raise NotImplementedError
 
     def parquet_view(self, name: str, path: Path, columns: list[str]) -> None:
-        """Register a Parquet file as a view of its columns cast to text."""
+        """Register a Parquet file, or a partitioned folder of them, as a view of its columns
+        cast to text."""
         raise NotImplementedError
 
     def parquet_schema(self, path: Path) -> list[tuple[str, str]]:
-        """(column, type) of a Parquet file, without reading its data."""
+        """(column, type) of a Parquet file, or of a partitioned folder of them (the union of its
+        parts' columns and its `key=value` folders' keys), without reading its data."""
         raise NotImplementedError
 
     def rejects(self, name: str) -> list[Reject]:
@@ -295,6 +300,7 @@ class DuckDBBackend(Backend):
     """DuckDB, embedded, in memory, spilling to a temporary folder beyond its memory limit."""
 
     name = "duckdb"
+    locates_parts = True
 
     def __init__(self, threads: int | None = None):
         import duckdb
@@ -377,7 +383,9 @@ class DuckDBBackend(Backend):
         with `_i` numbering its records: the checks, lookups and typed tables read it again and
         again."""
         try:
-            small = Path(path).stat().st_size <= MATERIALISE_BYTES
+            size = (sum(p.stat().st_size for p in Path(path).rglob("*.parquet")) if Path(path).is_dir()
+                    else Path(path).stat().st_size)
+            small = size <= MATERIALISE_BYTES
         except OSError:
             small = False
         if small:
@@ -413,13 +421,27 @@ class DuckDBBackend(Backend):
             dst.write(carry)
         return out
 
+    @staticmethod
+    def _parquet(path: Path, located: bool = False) -> str:
+        """read_parquet of a file, or of every Parquet file under a partitioned folder (the parts'
+        columns united by name, `key=value` folders as columns), with each record's part file and
+        row in it where `located`."""
+        if not Path(path).is_dir():
+            return f"read_parquet({quote_text(str(path))})"
+        parts = quote_text(str(Path(path) / "**" / "*.parquet"))
+        return f"read_parquet({parts}, union_by_name=true" + (", filename='__part_file', file_row_number=true)"
+                                                               if located else ")")
+
     def parquet_schema(self, path: Path) -> list[tuple[str, str]]:
-        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_text(str(path))})").fetchall()
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM {self._parquet(path)}").fetchall()
         return [(r[0], r[1]) for r in rows]
 
     def parquet_view(self, name: str, path: Path, columns: list[str]) -> None:
         cols = ", ".join(f"{trimmed(f'CAST({quote_ident(c)} AS VARCHAR)')} AS {quote_ident(c)}" for c in columns)
-        self._view_or_table(name, path, f"SELECT {cols} FROM read_parquet({quote_text(str(path))})")
+        if Path(path).is_dir():
+            prefix = len(str(Path(path))) + 2          # the part's path within the folder
+            cols += f", substr(__part_file, {prefix}) AS __part, file_row_number AS __part_row"
+        self._view_or_table(name, path, f"SELECT {cols} FROM {self._parquet(path, located=True)}")
 
     def rejects(self, name: str) -> list[Reject]:
         table = self._scans.get(name)

@@ -26,6 +26,7 @@ class Scan:
     view: str
     columns: list[str] = field(default_factory=list)
     joins: list[str] = field(default_factory=list)
+    parts: bool = False           # the view is a partitioned folder: rows are located in its part files
 
     def sql(self, backend: Backend, numbered: bool = False) -> str:
         base = backend.numbered(self.view) if numbered else self.view
@@ -81,12 +82,16 @@ def locate(backend: Backend, scan: Scan, file: str, check: Check, count: int,
     """The first rows where `check` fails, as problems, and a count of the others."""
     value = check.value or (f'"{check.column}"' if check.column else "NULL")
     message = check.message_sql or "NULL"
-    rows = backend.rows(f"SELECT _i, CAST({value} AS VARCHAR), {message} FROM {scan.sql(backend, True)} AS s "
+    part = ", __part, __part_row" if scan.parts else ""
+    rows = backend.rows(f"SELECT _i, CAST({value} AS VARCHAR), {message}{part} FROM {scan.sql(backend, True)} AS s "
                         f"WHERE coalesce({check.bad}, false) ORDER BY _i LIMIT {MAX_ROWS_SHOWN}")
-    numbers = file_rows(np.array([r[0] for r in rows], dtype=np.int64), rejects)
-    out = [Problem(file=file, row=int(row), column=check.column, message=m or check.message, value=v,
-                   expected=check.expected, suggestion=check.suggest(v) if check.suggest and v else None)
-           for row, (_, v, m) in zip(numbers, rows)]
+    if scan.parts:          # a part of a partitioned folder, its rows numbered as a single Parquet file's
+        places = [(f"{file}{r[3]}", int(r[4]) + 2) for r in rows]
+    else:
+        places = [(file, int(n)) for n in file_rows(np.array([r[0] for r in rows], dtype=np.int64), rejects)]
+    out = [Problem(file=name, row=row, column=check.column, message=r[2] or check.message, value=r[1],
+                   expected=check.expected, suggestion=check.suggest(r[1]) if check.suggest and r[1] else None)
+           for (name, row), r in zip(places, rows)]
     if count > len(rows):
         out.append(Problem(file=file, column=check.column,
                            message=f"... and {count - len(rows):,} more rows with the same problem"))

@@ -1,9 +1,15 @@
 """Find a dataset's files and register them with the backend as text views.
 
+A table is one file, `<stem>.csv` or `<stem>.parquet`, or a partitioned folder of Parquet
+files (`<stem>/` or `<stem>.parquet/`, as Spark, warehouse unloads and data-lake syncs
+write them: part files, in `key=value/` subfolders or not), read as one table by the
+backend without loading it whole.
+
 Before a byte of data is read, each file passes the path policy (engine.files: a
 regular file, no link, within the size limit) and its header is read and checked
 (encoding, delimiter, names twice). Data is then read by the backend as text, every
-value as the file holds it, so that validation can name each bad value with its row.
+value as the file holds it, so that validation can name each bad value with its row
+(in a partitioned folder, its part file and its row there).
 """
 from __future__ import annotations
 
@@ -30,18 +36,55 @@ class Source:
     view: str
     encoding: str = "utf-8"
     parquet: bool = False
+    parts: bool = False           # a partitioned folder whose rows are located in its part files
 
     def has(self, column: str) -> bool:
         return column in self.columns
 
 
+def parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet files of a partitioned folder (any depth), in name order."""
+    try:
+        return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".parquet" and not p.is_dir())
+    except OSError:
+        return []
+
+
+def is_partitioned(path: Path) -> bool:
+    """Whether `path` is a partitioned folder of Parquet files (a real folder, not a link)."""
+    return path.is_dir() and not path.is_symlink() and bool(parquet_parts(path))
+
+
+def check_parts(folder: Path, name: str) -> list[Problem]:
+    """Each part file of a partitioned folder passes the path policy (a regular file, no link,
+    within the size limit); a link anywhere in the folder is refused (never followed)."""
+    problems = []
+    for entry in sorted(folder.rglob("*")):
+        shown = f"{name}{entry.relative_to(folder).as_posix()}"
+        if entry.is_symlink() or (entry.suffix.lower() == ".parquet" and not entry.is_dir()):
+            problem = check_input_file(entry, shown)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
 def find_file(folder: Path, spec: FileSpec) -> tuple[Path | None, list[Problem]]:
-    """The CSV or Parquet file of `spec` in `folder`, or None; problems say why not."""
+    """The CSV or Parquet file of `spec` in `folder` (or its partitioned folder of Parquet
+    files), or None; problems say why not."""
     names = [f"{spec.stem}.csv", f"{spec.stem}.parquet"]
     present = [folder / n for n in names if (folder / n).exists() or (folder / n).is_symlink()]
+    present = [p for p in present if not (p.suffix == ".parquet" and p.is_dir() and not is_partitioned(p))]
+    present += [p for p in (folder / spec.stem,) if is_partitioned(p)]
     if len(present) > 1:
-        return None, [Problem(file=f"{spec.stem}.*", message="both a CSV and a Parquet file",
-                              expected="one file per table")]
+        if not any(p.is_dir() for p in present):
+            return None, [Problem(file=f"{spec.stem}.*", message="both a CSV and a Parquet file",
+                                  expected="one file per table")]
+        return None, [Problem(file=f"{spec.stem}.*", message="more than one file or folder for the table: "
+                              + ", ".join(f"{p.name}/" if p.is_dir() else p.name for p in present),
+                              expected="one file per table (or one folder of Parquet files)")]
+    if present and is_partitioned(present[0]):
+        problems = check_parts(present[0], f"{present[0].name}/")
+        return (None, problems) if problems else (present[0], [])
     if present:
         problem = check_input_file(present[0], present[0].name)
         return (None, [problem]) if problem else (present[0], [])
@@ -103,7 +146,10 @@ def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | 
     """Register the file with the backend; problems if it cannot be read at all."""
     name = path.name
     view = f"raw_{spec.stem}"
-    if path.suffix.lower() == ".parquet":
+    parts = is_partitioned(path)
+    if parts:
+        name = f"{path.name}/"           # problems name the part file after it: activities/month=1/part-0.parquet
+    if parts or path.suffix.lower() == ".parquet":
         try:
             schema = backend.parquet_schema(path)
         except EngineMemoryError:
@@ -119,7 +165,8 @@ def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | 
         if problems:
             return None, problems
         backend.parquet_view(view, path, names)
-        return Source(spec, path, name, [c.strip() for c in names], view, parquet=True), []
+        return Source(spec, path, name, [c.strip() for c in names], view, parquet=True,
+                      parts=parts and backend.locates_parts), []
     names, encoding, problems = read_header(path, name)
     if names is None:
         return None, problems

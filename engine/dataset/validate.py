@@ -191,6 +191,7 @@ class _Loader:
             self.sources.pop(source.spec.stem, None)
 
     def _run(self, source: Source, scan: Scan, checks: list[Check], counts: list[int] | None = None) -> None:
+        scan.parts = source.parts
         rejects = self.b.rejects(source.view) if counts is not None else None
         problems, warnings = run_checks(self.b, scan, source.name, checks, counts, rejects=rejects)
         if rejects is None:

@@ -361,3 +361,43 @@ def test_a_deactivated_user_is_signed_out_at_the_next_request(client, auth, app)
         user.active = False
         db.session.commit()
     assert client.get("/team/").status_code == 302
+
+
+def test_a_dataset_with_a_partitioned_table_is_stored_whole_and_read_again_from_its_copy(app, seeded_instance, tmp_path):
+    """A table as a folder of Parquet parts (a Spark or warehouse unload) is kept in the dataset's
+    copy as that folder, parts only: a re-diagnosis under another catalog reads it again."""
+    import shutil
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from web.store import catalog, dataset_folder, ingest, rediagnose
+    folder = tmp_path / "org"
+    shutil.copytree(seeded_instance / "org", folder)
+    acts = pacsv.read_csv(folder / "activities.csv")
+    (folder / "activities.csv").unlink()
+    (folder / "activities").mkdir()
+    half = acts.num_rows // 2
+    pq.write_table(acts.slice(0, half), folder / "activities" / "part-0.parquet")
+    pq.write_table(acts.slice(half), folder / "activities" / "part-1.parquet")
+    (folder / "activities" / "_SUCCESS").write_text("")            # as Spark leaves it
+    with app.app_context():
+        ds = ingest(folder, name="Partitioned", source=str(folder), user=None, make_current=False)
+        kept = dataset_folder(ds)
+        assert sorted(p.name for p in (kept / "activities").iterdir()) == ["part-0.parquet", "part-1.parquet"]
+        assert not (kept / "activities.csv").exists()
+        docs, _ = rediagnose(ds, catalog())
+        stored = db.session.execute(db.select(RepSnapshot.rep_id, RepSnapshot.focus_gap).where(
+            RepSnapshot.dataset_id == ds.id).order_by(RepSnapshot.rep_id)).all()
+        assert len(docs) == len(stored) == 40
+
+
+def test_the_server_folders_list_a_dataset_not_the_folders_of_its_partitioned_tables(app):
+    from web.admin.routes import _server_folders
+    root = Path(app.config["FAIRWAY_IMPORT_ROOT"])
+    for name in ("lake/reps.csv", "lake/activities/month=2026-10/part-0.parquet",
+                 "lake/opportunities.parquet/part-00000.parquet", "exports/Opportunity/Opportunity.parquet"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"")
+    with app.app_context():
+        assert _server_folders() == ["exports/Opportunity", "lake"]

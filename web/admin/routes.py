@@ -17,7 +17,7 @@ from ..extensions import db
 from ..jobs import submit
 from ..models import Dataset, Job, JobStatus, RepSnapshot, Role, User
 from ..security import current_dataset, roles_required
-from ..store import dataset_folder, import_root, make_current, server_folder, work_tmp
+from ..store import TABLE_STEMS, dataset_folder, import_root, make_current, server_folder, work_tmp
 from .forms import (ActionForm, PasswordResetForm, ServerFolderForm, UploadForm, UserCreateForm,
                     UserEditForm)
 from .uploads import UploadLimits, unpack_upload
@@ -248,6 +248,15 @@ def upload_tmp() -> Path:
 TABLE_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
 
 
+def _table_home(rel: Path) -> Path:
+    """The folder a table file belongs to: its own, or for a part of a partitioned table
+    (activities/month=2026-10/part-0.parquet) the folder that holds the table's folder."""
+    for i, part in enumerate(rel.parts):
+        if part.split(".")[0] in TABLE_STEMS and (part.endswith(".parquet") or "." not in part):
+            return Path(*rel.parts[:i])
+    return rel
+
+
 def _server_folders(depth: int = 3) -> list[str]:
     """Folders under the import root that hold a table file (a dataset's, or a CRM export's), as
     paths relative to the root."""
@@ -259,6 +268,8 @@ def _server_folders(depth: int = 3) -> list[str]:
         if f.suffix.lower() not in TABLE_SUFFIXES or not f.is_file():
             continue
         rel = f.parent.relative_to(root)
+        if f.suffix.lower() == ".parquet":
+            rel = _table_home(rel)
         if len(rel.parts) <= depth and not any(p.startswith(".") for p in rel.parts):
             found.add(rel.as_posix() or ".")
     return sorted(found)
