@@ -4,6 +4,9 @@ underscores, headers read once, each file registered with the engine as a text v
 `OpportunityHistory.csv` finds `opportunity_history.csv`, `OPPORTUNITYHISTORY.CSV` and
 `opportunity_history.parquet` (a warehouse dump); `StageName` finds `stage_name` and
 `STAGENAME`. Every file passes the path policy (engine.files) before it is read.
+A table may be a partitioned folder of Parquet files (`Opportunity/part-00000.parquet`, in
+`key=value` folders or not, as a warehouse unload or a data-lake sync writes it): the folder
+is matched by its name and read as one table.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..aggregation.backend import Backend, EngineMemoryError, Reject
+from ..dataset.reader import check_parts, is_partitioned
 from ..errors import Problem, did_you_mean
 from ..files import check_input_file, decode, first_record, not_utf8_text, nul_bytes_at_the_end
 
@@ -73,8 +77,13 @@ class Exports:
         # every entry but folders, and folders named as files: a link, a pipe, a device or a
         # folder where an export belongs is matched by its name, then refused by the path
         # policy when opened (never skipped without a word)
-        self._names = sorted(p for p in root.rglob("*")
-                             if p.is_symlink() or not p.is_dir() or p.suffix.lower() in SUFFIXES)
+        entries = sorted(root.rglob("*"))
+        self._tables = [p for p in entries if is_partitioned(p)]
+        self._tables = [p for p in self._tables if not any(t in p.parents for t in self._tables)]
+        self._names = sorted(p for p in entries
+                             if not any(t in p.parents for t in self._tables)
+                             and (p.is_symlink() or not p.is_dir() or p.suffix.lower() in SUFFIXES
+                                  or p in self._tables))
 
     def match(self, patterns: list[str]) -> list[Path]:
         """Files whose name (without its extension) matches a pattern, case and underscores aside."""
@@ -82,7 +91,7 @@ class Exports:
         for pattern in patterns:
             want = norm(stem_of(pattern))
             for p in self._names:
-                if p.suffix.lower() not in SUFFIXES:
+                if p.suffix.lower() not in SUFFIXES and p not in self._tables:
                     continue
                 if fnmatch.fnmatchcase(norm(stem_of(p.name)), want) and p not in out:
                     out.append(p)
@@ -98,14 +107,17 @@ class Exports:
         if key in self.files:
             return self.files[key]
         name = path.relative_to(self.root).as_posix()
-        problem = check_input_file(path, name)
-        if problem is not None:
-            self.problems.append(problem)
+        parts = path in self._tables
+        if parts:
+            name += "/"
+        found = check_parts(path, name) if parts else [p for p in [check_input_file(path, name)] if p]
+        if found:
+            self.problems += found
             self.files[key] = None
             return None
         view = f"x{len(self.files)}"
         try:
-            if path.suffix.lower() == ".parquet":
+            if parts or path.suffix.lower() == ".parquet":
                 columns = [c for c, _ in self.b.parquet_schema(path)]
                 self.b.parquet_view(view, path, columns)
                 f = ExportFile(path, name, [c.strip() for c in columns], view, encoding, delimiter, parquet=True)

@@ -362,3 +362,25 @@ def test_cli_imports_and_refuses(tmp_path):
 
     again = runner.invoke(cli, ["import", str(src), "--mapping", "salesforce-report", "--out", str(out)])
     assert again.exit_code == 2 and "not an empty folder" in again.stderr
+
+
+def test_an_export_table_as_a_partitioned_folder_of_parquet_imports_as_its_csv_does(tmp_path, pipeline):
+    """A warehouse unload writes a table as Parquet parts in a folder named after it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    source = copy_sample(tmp_path, "salesforce")
+    with open(source / "opportunity_history.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, records = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]     # no report footer
+    (source / "opportunity_history.csv").unlink()
+    folder = source / "OpportunityHistory"
+    for i in (0, 1):
+        part = records[i * len(records) // 2:(i + 1) * len(records) // 2]
+        (folder / f"batch={i}").mkdir(parents=True)
+        pq.write_table(pa.table({h: [r[k] for r in part] for k, h in enumerate(header)}),
+                       folder / f"batch={i}" / f"part-0000{i}.parquet")
+    _, expected = run(tmp_path / "csv", pipeline, "salesforce-report")
+    _, got = run(tmp_path / "parquet", pipeline, "salesforce-report", source)
+    assert set(got) == set(expected)
+    pd.testing.assert_frame_equal(got["stage_history"], expected["stage_history"])
+    pd.testing.assert_frame_equal(got["opportunities"], expected["opportunities"])

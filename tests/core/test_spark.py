@@ -80,3 +80,23 @@ def test_spark_refuses_what_duckdb_refuses(org, tmp_path, catalog):
             load_dataset(broken, catalog.pipeline, engine=engine)
         problems[engine] = [(p.file, p.row, p.column, p.message) for p in err.value.problems]
     assert problems["spark"] == problems["duckdb"] == [("reps.csv", 4, "role", "unknown role")]
+
+
+def test_spark_reads_a_partitioned_folder_as_duckdb_does(org, tmp_path, catalog):
+    """Activities as a folder of Parquet parts in month=... folders, as a data lake holds them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+    lake = tmp_path / "lake"
+    shutil.copytree(org, lake)
+    acts = pacsv.read_csv(lake / "activities.csv", convert_options=pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in ("rep_id", "date", "type", "opportunity_id")}))
+    (lake / "activities.csv").unlink()
+    pq.write_to_dataset(acts.append_column("month", pc.utf8_slice_codeunits(acts["date"], 0, 7)),
+                        lake / "activities", partition_cols=["month"])
+    duck = load_dataset(lake, catalog.pipeline, engine="duckdb")
+    spark = load_dataset(lake, catalog.pipeline, engine="spark")
+    assert duck.rows == spark.rows
+    a, b = (ds.activity_daily.assign(day=lambda f: pd.to_datetime(f["day"])) for ds in (duck, spark))
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
