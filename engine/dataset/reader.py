@@ -155,7 +155,7 @@ def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | 
         except EngineMemoryError:
             raise                     # the engine's limit, not the file's fault
         except Exception as exc:      # noqa: BLE001 - any reader failure is this file's problem
-            return None, [Problem(file=name, message=f"not a readable Parquet file: {_first_line(exc)}")]
+            return None, [_unreadable_parquet(backend, path, name, exc)]
         nested = [(c, t) for c, t in schema if any(n in t.upper() for n in NESTED)]
         problems = [Problem(file=name, column=c, message=f"a nested column ({t}) where values belong",
                             expected="a column of plain values (text, numbers, dates)") for c, t in nested]
@@ -177,6 +177,22 @@ def open_source(backend: Backend, path: Path, spec: FileSpec) -> tuple[Source | 
     except Exception as exc:          # noqa: BLE001 - any reader failure is this file's problem
         return None, [unreadable(name, exc, path)]
     return Source(spec, path, name, names, view, encoding=encoding), []
+
+
+def _unreadable_parquet(backend: Backend, path: Path, name: str, exc: Exception) -> Problem:
+    """The Problem of a Parquet file the reader refused; in a partitioned folder, of the first
+    part it refuses (the reader's message names the server's path, not the part as the user knows it)."""
+    if is_partitioned(path):
+        for part in parquet_parts(path):
+            try:
+                backend.parquet_schema(part)
+            except EngineMemoryError:
+                raise
+            except Exception as err:  # noqa: BLE001 - this part's problem
+                shown = f"{name}{part.relative_to(path).as_posix()}"
+                why = _first_line(err).replace(str(part), shown)
+                return Problem(file=shown, message=f"not a readable Parquet file: {why}")
+    return Problem(file=name, message=f"not a readable Parquet file: {_first_line(exc).replace(str(path), name)}")
 
 
 def unreadable(name: str, exc: Exception, path: Path | None = None) -> Problem:

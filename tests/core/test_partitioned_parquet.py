@@ -96,3 +96,32 @@ def test_a_folder_of_csv_parts_is_still_a_folder_where_a_file_belongs(orgs, tmp_
         load_dataset(folder, catalog.pipeline)
     assert [p.file for p in err.value.problems] == ["goals.csv"]
     assert "folder" in err.value.problems[0].message
+
+
+def test_an_unreadable_part_is_named_as_the_user_knows_it(orgs, tmp_path, catalog):
+    folder = _copy(orgs / "pq", tmp_path / "corrupt")
+    (folder / "opportunities.parquet" / "part-00009.parquet").write_bytes(b"PAR1 not parquet at all")
+    with pytest.raises(DatasetError) as err:
+        load_dataset(folder, catalog.pipeline)
+    [problem] = err.value.problems
+    assert problem.file == "opportunities.parquet/part-00009.parquet"
+    assert problem.message.startswith("not a readable Parquet file") and str(tmp_path) not in problem.message
+
+
+def test_parts_whose_columns_drifted_are_read_by_name(orgs, tmp_path, catalog):
+    """Schema drift across partitions, as syncs produce it: a column's type changed in one part
+    (numbers written as text), a column missing from another (its values there are missing)."""
+    folder = _copy(orgs / "pq", tmp_path / "drift")
+    parts = folder / "opportunities.parquet"
+    first = pq.read_table(parts / "part-00000.parquet")
+    amount = first.schema.get_field_index("amount")
+    pq.write_table(first.set_column(amount, "amount", pa.array(
+        [None if x is None else repr(x) for x in first["amount"].to_pylist()], pa.string())), parts / "part-00000.parquet")
+    second = pq.read_table(parts / "part-00001.parquet")
+    pq.write_table(second.drop(["loss_reason"]), parts / "part-00001.parquet")
+    drifted = load_dataset(folder, catalog.pipeline).opportunities
+    plain = load_dataset(orgs / "csv", catalog.pipeline).opportunities
+    assert np.allclose(drifted["amount"].to_numpy(dtype=float), plain["amount"].to_numpy(dtype=float), equal_nan=True)
+    half = len(first)
+    assert drifted["loss_reason"].iloc[half:].isna().all()
+    assert drifted["loss_reason"].iloc[:half].tolist() == plain["loss_reason"].iloc[:half].tolist()
