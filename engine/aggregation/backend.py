@@ -320,6 +320,12 @@ class DuckDBBackend(Backend):
         # memory DuckDB frees (the fold of the activities: hundreds of megabytes on a large org) goes
         # back to the system while the analysis runs, not when the process ends
         self.con.execute("SET allocator_background_threads = true")
+        # a hash join builds its table on the side the SQL puts on the right: the ids' lookups, the
+        # typed tables. DuckDB would otherwise choose by its estimate of each side's rows, and it
+        # knows nothing of a CSV file read as a view (it guesses a few dozen rows): it built
+        # the whole of a 1.6 M-row Salesforce Task export into a hash table to probe it with
+        # 28,000 deal ids, and ran out of memory at its limit where the lookup needs megabytes
+        self.con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         self._scans: dict[str, str] = {}
         self._numbered: set[str] = set()             # tables read once, each record with its `_i`
         self._untrimmed: dict[str, str] = {}         # large text views: their records as read
