@@ -313,7 +313,11 @@ class _Builder:
         pool = list(industry)
         used = set(deal_accounts)
         free = [p for p in pool if p not in used]
-        n_prospects = min(len(free), max(150, 8 * len(self.org.reps)))
+        n_prospects = max(150, 8 * len(self.org.reps))
+        if len(free) < n_prospects:        # a large org's deals use up the names: numbered branches
+            extra = (f"{p} {k}" for k in range(2, 10_000) for p in pool)
+            free += [e for e, _ in zip((e for e in extra if e not in used), range(n_prospects - len(free)))]
+            industry.update({e: industry[e.rsplit(" ", 1)[0]] for e in free if e not in industry})
         prospects = [free[i] for i in np.sort(rng.choice(len(free), n_prospects, replace=False))]
         first_use = o.groupby("account", sort=False)["created_date"].min()
         first_owner = pd.Series(owner, index=o.index).groupby(o["account"], sort=False).first()
