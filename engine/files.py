@@ -153,6 +153,16 @@ def sniff_encoding(head: bytes) -> str | None:
         return "latin-1 or windows-1252"
 
 
+def parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet files of a partitioned folder (any depth; `.parquet` in any case), in name
+    order: what the reader checks is what the engine reads (a glob of DuckDB's would skip
+    `PART-0.PARQUET`)."""
+    try:
+        return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() == ".parquet" and not p.is_dir())
+    except OSError:
+        return []
+
+
 def case_variants(folder: Path, name: str) -> list[str]:
     """Entries of `folder` whose name is `name` but for case (Reps.CSV for reps.csv)."""
     try:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import FairwayError
+from engine.files import parquet_parts
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -389,7 +390,7 @@ class DuckDBBackend(Backend):
         with `_i` numbering its records: the checks, lookups and typed tables read it again and
         again."""
         try:
-            size = (sum(p.stat().st_size for p in Path(path).rglob("*.parquet")) if Path(path).is_dir()
+            size = (sum(p.stat().st_size for p in parquet_parts(path)) if Path(path).is_dir()
                     else Path(path).stat().st_size)
             small = size <= MATERIALISE_BYTES
         except OSError:
@@ -434,7 +435,7 @@ class DuckDBBackend(Backend):
         row in it where `located`."""
         if not Path(path).is_dir():
             return f"read_parquet({quote_text(str(path))})"
-        parts = quote_text(str(Path(path) / "**" / "*.parquet"))
+        parts = "[" + ", ".join(quote_text(str(p)) for p in parquet_parts(path)) + "]"
         return f"read_parquet({parts}, union_by_name=true" + (", filename='__part_file', file_row_number=true)"
                                                                if located else ")")
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ..aggregation.backend import Backend, CSVReadError, EngineMemoryError
 from ..errors import Problem, did_you_mean
-from ..files import case_variants, check_input_file, first_record, not_utf8_text, nul_bytes_at_the_end
-from .contract import FileSpec
+from ..files import case_variants, check_input_file, first_record, not_utf8_text, nul_bytes_at_the_end, parquet_parts
+from .contract import FILES, FileSpec
 
 HEADER_BYTES = 1 << 20          # the header must end within the first MiB
 NESTED = ("[]", "STRUCT", "MAP", "UNION", "LIST")
@@ -42,12 +42,11 @@ class Source:
         return column in self.columns
 
 
-def parquet_parts(folder: Path) -> list[Path]:
-    """The Parquet files of a partitioned folder (any depth), in name order."""
-    try:
-        return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".parquet" and not p.is_dir())
-    except OSError:
-        return []
+def table_of_folder(name: str) -> str | None:
+    """The table a folder of this name holds when it is a partitioned folder (`activities/`,
+    `activities.parquet/`): the contract's stem, or None."""
+    stem = name[:-len(".parquet")] if name.endswith(".parquet") else name
+    return stem if stem in {spec.stem for spec in FILES} else None
 
 
 def is_partitioned(path: Path) -> bool:

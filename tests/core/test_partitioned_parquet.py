@@ -125,3 +125,11 @@ def test_parts_whose_columns_drifted_are_read_by_name(orgs, tmp_path, catalog):
     half = len(first)
     assert drifted["loss_reason"].iloc[half:].isna().all()
     assert drifted["loss_reason"].iloc[:half].tolist() == plain["loss_reason"].iloc[:half].tolist()
+
+
+def test_a_part_named_in_capitals_is_read_not_skipped(orgs, tmp_path, catalog):
+    """The engine reads the parts the reader found: a glob of its own would skip PART.PARQUET."""
+    folder = _copy(orgs / "pq", tmp_path / "caps")
+    parts = folder / "opportunities.parquet"
+    (parts / "part-00001.parquet").rename(parts / "PART-00001.PARQUET")
+    assert load_dataset(folder, catalog.pipeline).rows == load_dataset(orgs / "csv", catalog.pipeline).rows
