@@ -17,9 +17,8 @@ from flask import current_app
 from engine.diagnosis.analysis import analyse, evaluable_here
 from engine.catalog.model import Catalog
 from engine.dataset import load_dataset
-from engine.dataset.contract import FILES
 from engine.dataset.model import Dataset as EngineDataset
-from engine.dataset.reader import is_partitioned
+from engine.dataset.reader import is_partitioned, table_of_folder
 from engine.errors import DatasetError, Problem
 from engine.diagnosis.snapshot import folder_documents, rep_documents
 from engine.isolation import run_isolated
@@ -29,9 +28,6 @@ from .catalog_live import live_catalog
 from .extensions import db
 from .models import Dataset, RepSnapshot, User
 from .security import forget_current_dataset
-
-TABLE_STEMS = {spec.stem for spec in FILES}
-
 
 def _not_parquet(folder: str, names: list[str]) -> list[str]:
     """What a copy of a partitioned table leaves out: anything but its Parquet parts and their folders."""
@@ -92,7 +88,7 @@ def ingest(folder: Path, name: str, source: str, user: User | None, make_current
         for f in folder.iterdir():
             if f.is_file() and f.suffix in (".csv", ".parquet"):
                 shutil.copy2(f, staging / f.name)
-            elif f.name.split(".")[0] in TABLE_STEMS and is_partitioned(f):   # a table as a folder of parts
+            elif table_of_folder(f.name) and is_partitioned(f):   # a table as a folder of parts
                 shutil.copytree(f, staging / f.name, ignore=_not_parquet)
         save_report_facts(ds, aggregates["period"], staging)
         dataset = Dataset(name=name, source=source, folder=target.name, period=aggregates["period"],

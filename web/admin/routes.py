@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
+from engine.dataset.reader import table_of_folder
 from engine.errors import Problem, ProblemsError
 
 from ..catalog_live import live_catalog
@@ -17,7 +18,7 @@ from ..extensions import db
 from ..jobs import submit
 from ..models import Dataset, Job, JobStatus, RepSnapshot, Role, User
 from ..security import current_dataset, roles_required
-from ..store import TABLE_STEMS, dataset_folder, import_root, make_current, server_folder, work_tmp
+from ..store import dataset_folder, import_root, make_current, server_folder, work_tmp
 from .forms import (ActionForm, PasswordResetForm, ServerFolderForm, UploadForm, UserCreateForm,
                     UserEditForm)
 from .uploads import UploadLimits, unpack_upload
@@ -252,7 +253,7 @@ def _table_home(rel: Path) -> Path:
     """The folder a table file belongs to: its own, or for a part of a partitioned table
     (activities/month=2026-10/part-0.parquet) the folder that holds the table's folder."""
     for i, part in enumerate(rel.parts):
-        if part.split(".")[0] in TABLE_STEMS and (part.endswith(".parquet") or "." not in part):
+        if table_of_folder(part):
             return Path(*rel.parts[:i])
     return rel
 
